@@ -17,7 +17,24 @@ export function propertyPath(path: readonly PropertyKey[], prefix = ""): string 
 }
 
 export function checkFailuresOf(error: z.ZodError, prefix = ""): CheckFailure[] {
-  return error.issues.map((issue) => ({ property: propertyPath(issue.path, prefix), reason: issue.message }));
+  return error.issues.flatMap((issue): CheckFailure[] => {
+    // zod's default wording is for developers; say the same in the user's terms.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ property: propertyPath([...issue.path, key], prefix), reason: "is not a known property (check the spelling)" }));
+    }
+    const property = propertyPath(issue.path, prefix);
+    if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
+      const received = /received (\w+)/.exec(issue.message)?.[1] ?? "something else";
+      const expected = typeWords(issue.expected);
+      return [{ property, reason: received === "undefined" ? `is required (${expected})` : `must be ${expected}, not ${typeWords(received)}` }];
+    }
+    return [{ property, reason: issue.message }];
+  });
+}
+
+function typeWords(expected: string): string {
+  const words: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "a list", int: "a whole number" };
+  return words[expected] ?? expected;
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; failures: CheckFailure[] };

@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { labelSelectorSchema } from "../k8s/labels";
+import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";
+
+// KataConfig (kataconfiguration.openshift.io/v1, cluster-scoped) with upstream's JSON field names.
+
+export const KATA_API_VERSION = "kataconfiguration.openshift.io/v1";
+export const KATA_KIND = "KataConfig";
+export const KATA_FINALIZER = "kataconfiguration.openshift.io/finalizer";
+/** The label the operator puts on selected workers; the kata-oc MachineConfigPool selects by it. */
+export const KATA_NODE_ROLE_LABEL = "node-role.kubernetes.io/kata-oc";
+export const WORKER_ROLE_LABEL = "node-role.kubernetes.io/worker";
+/** Node Feature Discovery's label that checkNodeEligibility requires. */
+export const KATA_ELIGIBLE_LABEL = "feature.node.kubernetes.io/runtime.kata";
+export const KATA_POOL = "kata-oc";
+export const WORKER_POOL = "worker";
+export const KATA_RUNTIME_CLASS = "kata";
+export const PEER_PODS_RUNTIME_CLASS = "kata-remote";
+
+export const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "panic"] as const;
+
+export const kataConfigSpecSchema = z.strictObject({
+  kataConfigPoolSelector: labelSelectorSchema.optional(),
+  checkNodeEligibility: z.boolean({ error: "must be true or false" }).optional(),
+  logLevel: z
+    .enum(logLevels, { error: `must be one of the CRI-O log levels: ${logLevels.join(", ")}` })
+    .optional(),
+  enablePeerPods: z.boolean({ error: "must be true or false" }).optional(),
+});
+export type KataConfigSpec = z.infer<typeof kataConfigSpecSchema>;
+
+export const kataNodesSchema = z.object({
+  nodeCount: z.number().int(),
+  readyNodeCount: z.number().int(),
+  waitingToInstall: z.array(z.string()).optional(),
+  installing: z.array(z.string()).optional(),
+  installed: z.array(z.string()).optional(),
+  failedToInstall: z.array(z.string()).optional(),
+  waitingToUninstall: z.array(z.string()).optional(),
+  uninstalling: z.array(z.string()).optional(),
+  failedToUninstall: z.array(z.string()).optional(),
+});
+export type KataNodes = z.infer<typeof kataNodesSchema>;
+export type KataNodeList = Exclude<keyof KataNodes, "nodeCount" | "readyNodeCount">;
+export const kataNodeLists: readonly KataNodeList[] = [
+  "waitingToInstall",
+  "installing",
+  "installed",
+  "failedToInstall",
+  "waitingToUninstall",
+  "uninstalling",
+  "failedToUninstall",
+];
+
+export const kataConfigStatusSchema = z.looseObject({
+  kataNodes: kataNodesSchema.optional(),
+  conditions: z.array(conditionSchema).optional(),
+  runtimeClasses: z.array(z.string()).optional(),
+});
+export type KataConfigStatus = z.infer<typeof kataConfigStatusSchema>;
+
+export const kataConfigSchema = z.looseObject({
+  apiVersion: z.literal(KATA_API_VERSION).default(KATA_API_VERSION),
+  kind: z.literal(KATA_KIND).default(KATA_KIND),
+  metadata: objectMetaSchema,
+  spec: kataConfigSpecSchema.default({}),
+  status: kataConfigStatusSchema.optional(),
+});
+export type KataConfig = z.infer<typeof kataConfigSchema>;
+
+/** What a user declares: metadata they may set and the spec, refused strictly. */
+export const kataConfigDeclarationSchema = z.object({
+  metadata: declaredMetaSchema("Cluster").optional(),
+  spec: kataConfigSpecSchema.optional(),
+});
+export type KataConfigDeclaration = z.infer<typeof kataConfigDeclarationSchema>;
+
+// The MachineConfigPool fields the status derivation and the rollout read.
+export const MCO_API_VERSION = "machineconfiguration.openshift.io/v1";
+export const machineConfigPoolSchema = z.looseObject({
+  apiVersion: z.literal(MCO_API_VERSION).default(MCO_API_VERSION),
+  kind: z.literal("MachineConfigPool").default("MachineConfigPool"),
+  metadata: objectMetaSchema,
+  spec: z
+    .looseObject({
+      configuration: z.looseObject({ name: z.string().optional() }).optional(),
+      nodeSelector: labelSelectorSchema.optional(),
+      maxUnavailable: z.union([z.number(), z.string()]).optional(),
+    })
+    .optional(),
+  status: z.looseObject({}).optional(),
+});
+export type MachineConfigPool = z.infer<typeof machineConfigPoolSchema>;
+
+/** Annotations the machine-config daemon writes on each Node. */
+export const MCO_STATE = "machineconfiguration.openshift.io/state";
+export const MCO_CURRENT_CONFIG = "machineconfiguration.openshift.io/currentConfig";
+export const MCO_DESIRED_CONFIG = "machineconfiguration.openshift.io/desiredConfig";
+export const MCO_REASON = "machineconfiguration.openshift.io/reason";

@@ -1,0 +1,7 @@
+import { type Validated, validate } from "../lifecycle/check-failures";
+import { type KataConfigDeclaration, kataConfigDeclarationSchema } from "./model";
+
+/** Check a declared KataConfig (metadata + spec) and report every broken rule with its property path. */
+export function validateKataConfig(input: unknown): Validated<KataConfigDeclaration> {
+  return validate(kataConfigDeclarationSchema, input);
+}
