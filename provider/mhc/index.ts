@@ -1,0 +1,56 @@
+// MachineHealthCheck: model, check-time validation, evaluation, and the controllers' steps.
+
+export {
+  annotationKeys,
+  clusterApiVersion,
+  clusterSchema,
+  conditionTypes,
+  declaredMachineHealthCheckSchema,
+  defaultMaxUnhealthy,
+  defaultNodeStartupTimeout,
+  immutableSpecFields,
+  kubeadmControlPlaneSchema,
+  labelKeys,
+  machineHealthCheckSchema,
+  machineHealthCheckSpecSchema,
+  machineHealthCheckStatusSchema,
+  machineSchema,
+  machineSetSchema,
+  parseUnhealthyRange,
+  scaleMaxUnhealthy,
+  type Cluster,
+  type DeclaredMachineHealthCheck,
+  type KubeadmControlPlane,
+  type Machine,
+  type MachineHealthCheck,
+  type MachineHealthCheckSpec,
+  type MachineHealthCheckStatus,
+  type MachineSet,
+  type UnhealthyCondition,
+} from "./model";
+export {
+  canonicalDuration,
+  storedForm,
+  validateMachineHealthCheck,
+  validateMachineHealthCheckUpdate,
+} from "./validate";
+export {
+  evaluateMachineHealthCheck,
+  machineHealthCheckStatus,
+  selectMachines,
+  type Evaluation,
+  type EvaluationInput,
+  type MachineState,
+  type MachineVerdict,
+} from "./evaluate";
+export { pendingReasons, unhealthyReasons } from "./health";
+export type { RemediatedBy } from "./owners";
+export { randomNameGenerator, type ClusterAction, type NameGenerator } from "./actions";
+export { planMachineHealthCheckStep, type MachineHealthCheckStep, type MachineHealthCheckStepInput } from "./remediate";
+export {
+  kcpMessages,
+  planKubeadmControlPlaneRemediation,
+  planMachineSetRemediation,
+  type OwnerRemediationInput,
+  type OwnerRemediationStep,
+} from "./owner-remediation";

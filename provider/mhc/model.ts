@@ -1,0 +1,342 @@
+import { z } from "zod";
+import { parseGoDuration } from "../k8s/duration";
+import { isEmptySelector, labelSelectorSchema } from "../k8s/labels";
+import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";
+
+// Cluster API v1beta1 objects as JSON, with the upstream field names. Two kinds of schema live here:
+// - "declared" schemas for what a user writes (strict, so typos are refused, every webhook rule checked);
+// - loose schemas for objects read from a cluster (unknown fields kept, nothing refused that the
+//   semantics do not read).
+
+export const clusterApiVersion = "cluster.x-k8s.io/v1beta1";
+export const controlPlaneApiVersion = "controlplane.cluster.x-k8s.io/v1beta1";
+
+export const labelKeys = {
+  clusterName: "cluster.x-k8s.io/cluster-name",
+  controlPlane: "cluster.x-k8s.io/control-plane",
+  controlPlaneName: "cluster.x-k8s.io/control-plane-name",
+  machineSetName: "cluster.x-k8s.io/set-name",
+} as const;
+
+export const annotationKeys = {
+  paused: "cluster.x-k8s.io/paused",
+  skipRemediation: "cluster.x-k8s.io/skip-remediation",
+  remediateMachine: "cluster.x-k8s.io/remediate-machine",
+  clonedFromName: "cluster.x-k8s.io/cloned-from-name",
+  clonedFromGroupKind: "cluster.x-k8s.io/cloned-from-groupkind",
+} as const;
+
+export const conditionTypes = {
+  remediationAllowed: "RemediationAllowed",
+  healthCheckSucceeded: "HealthCheckSucceeded",
+  ownerRemediated: "OwnerRemediated",
+  controlPlaneInitialized: "ControlPlaneInitialized",
+  infrastructureReady: "InfrastructureReady",
+} as const;
+
+/** The OwnerRemediated False reason the health check marks unhealthy machines with. */
+export const waitingForRemediationReason = "WaitingForRemediation";
+
+export const defaultMaxUnhealthy = "100%";
+export const defaultNodeStartupTimeout = "10m";
+/** The webhook's floor for nodeStartupTimeout (0 is allowed: it disables the check). */
+export const minNodeStartupTimeoutMs = 30_000;
+export const maxUnhealthyConditions = 100;
+export const maxClusterNameLength = 63;
+
+/** Spec fields whose change the API refuses: a change means a new object. */
+export const immutableSpecFields = ["clusterName"] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+export const objectReferenceSchema = z.looseObject({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  fieldPath: z.string().optional(),
+});
+export type ObjectReference = z.infer<typeof objectReferenceSchema>;
+
+const conditionsSchema = z.array(conditionSchema);
+
+// ---------------------------------------------------------------------------------------------
+// Rules on single values, shared by the declared schema and by the evaluation (which throws on what it
+// cannot interpret, for objects that reached it without validation).
+
+const percentPattern = /^[0-9]+%$/;
+export const unhealthyRangePattern = /^\[[0-9]+-[0-9]+\]$/;
+const maxUint32 = 4_294_967_295;
+
+export type IntOrPercent = number | string;
+
+/**
+ * maxUnhealthy scaled against the number of machines, rounded down as upstream does; undefined when it is
+ * neither a whole number nor a percentage. A negative number (refused at check, accepted by the API server)
+ * is returned as is: it never allows remediation, as upstream.
+ */
+export function scaleMaxUnhealthy(value: IntOrPercent, total: number): number | undefined {
+  if (typeof value === "number") return Number.isInteger(value) ? value : undefined;
+  if (!percentPattern.test(value)) return undefined;
+  return Math.floor((Number(value.slice(0, -1)) * total) / 100);
+}
+
+/** "[3-5]" → { min: 3, max: 5 }, or a sentence saying what is wrong with it. */
+export function parseUnhealthyRange(text: string): { min: number; max: number } | { problem: string } {
+  if (!unhealthyRangePattern.test(text)) {
+    return { problem: `must look like "[min-max]" with whole numbers, like "[3-5]"; got ${JSON.stringify(text)}` };
+  }
+  const [min, max] = text.slice(1, -1).split("-").map(Number) as [number, number];
+  if (min > maxUint32 || max > maxUint32) {
+    return { problem: `both numbers must be at most ${maxUint32}; got ${JSON.stringify(text)}` };
+  }
+  if (min > max) {
+    return { problem: `the minimum (${min}) must not be greater than the maximum (${max}); got ${JSON.stringify(text)}` };
+  }
+  return { min, max };
+}
+
+function durationFormatProblem(text: string): string {
+  return `must be a Go duration like "300s", "5m" or "1h30m"; got ${JSON.stringify(text)}`;
+}
+
+/** Why a nodeStartupTimeout value is refused, or undefined when it is accepted. */
+export function nodeStartupTimeoutProblem(text: string): string | undefined {
+  const ms = parseGoDuration(text);
+  if (ms === undefined) return durationFormatProblem(text);
+  if (ms !== 0 && ms < minNodeStartupTimeoutMs) {
+    return `must be 0 (which turns the startup check off) or at least 30s; got ${JSON.stringify(text)}`;
+  }
+  return undefined;
+}
+
+/** Why an unhealthy condition timeout is refused, or undefined when it is accepted. */
+export function conditionTimeoutProblem(text: string): string | undefined {
+  const ms = parseGoDuration(text);
+  if (ms === undefined) return durationFormatProblem(text);
+  if (ms < 0) return `must not be negative; got ${JSON.stringify(text)}`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MachineHealthCheck as a user declares it
+
+// Messages for missing fields and wrong types come from the parse-level error map in validate.ts,
+// which knows each field's purpose; the rules below carry their own messages.
+
+const nonEmptyString = (what: string) => z.string().min(1, { error: `must not be empty: ${what}` });
+
+const maxUnhealthyProblem = (issue: { input?: unknown }) =>
+  `must be a whole number or a percentage ending in "%", like 2 or "40%"; got ${JSON.stringify(issue.input)}`;
+
+export const maxUnhealthySchema = z.union(
+  [
+    z.int({ error: maxUnhealthyProblem }).min(0, { error: maxUnhealthyProblem }),
+    z.string({ error: maxUnhealthyProblem }).regex(percentPattern, { error: maxUnhealthyProblem }),
+  ],
+  { error: maxUnhealthyProblem },
+);
+
+const durationString = (problem: (text: string) => string | undefined) =>
+  z.string().superRefine((text, ctx) => {
+    const found = problem(text);
+    if (found) ctx.addIssue({ code: "custom", message: found });
+  });
+
+export const declaredUnhealthyConditionSchema = z.strictObject({
+  type: nonEmptyString('the Node condition type to watch, like "Ready"'),
+  status: nonEmptyString('the condition status that counts as unhealthy, like "False" or "Unknown"'),
+  timeout: durationString(conditionTimeoutProblem),
+});
+
+export const declaredRemediationTemplateSchema = z.strictObject({
+  apiVersion: nonEmptyString('the API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1"'),
+  kind: nonEmptyString('the kind of the remediation template, like "Metal3RemediationTemplate"'),
+  name: nonEmptyString("the name of the remediation template"),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  fieldPath: z.string().optional(),
+});
+
+export const declaredMachineHealthCheckSpecSchema = z
+  .strictObject({
+    clusterName: nonEmptyString("the name of the Cluster whose Machines this health check watches").max(
+      maxClusterNameLength,
+      { error: (issue) => `must be at most ${maxClusterNameLength} characters; got ${String(issue.input).length}` },
+    ),
+    selector: labelSelectorSchema.refine((selector) => !isEmptySelector(selector), {
+      error: "must not be empty: an empty selector would pick every Machine of the cluster; add matchLabels or matchExpressions",
+    }),
+    unhealthyConditions: z
+      .array(declaredUnhealthyConditionSchema)
+      .max(maxUnhealthyConditions, {
+        error: (issue) =>
+          `must have at most ${maxUnhealthyConditions} conditions; got ${(issue.input as unknown[]).length}`,
+      })
+      .optional(),
+    maxUnhealthy: maxUnhealthySchema.default(defaultMaxUnhealthy),
+    unhealthyRange: z
+      .string()
+      .superRefine((text, ctx) => {
+        const parsed = parseUnhealthyRange(text);
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
+      })
+      .optional(),
+    nodeStartupTimeout: durationString(nodeStartupTimeoutProblem).default(defaultNodeStartupTimeout),
+    remediationTemplate: declaredRemediationTemplateSchema.optional(),
+  })
+  .superRefine(
+    (spec, ctx) => {
+      // Runs even when other fields failed, so that every problem shows at once.
+      const named = (spec.selector as { matchLabels?: Record<string, unknown> } | undefined)?.matchLabels?.[labelKeys.clusterName];
+      if (named !== undefined && typeof spec.clusterName === "string" && named !== spec.clusterName) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["selector", "matchLabels", labelKeys.clusterName],
+          message: `must equal spec.clusterName (${JSON.stringify(spec.clusterName)}); got ${JSON.stringify(named)}. Leave this label out: the controller adds it`,
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
+
+export const declaredMachineHealthCheckSchema = z
+  .strictObject({
+    apiVersion: z.literal(clusterApiVersion, { error: `must be "${clusterApiVersion}"` }).default(clusterApiVersion),
+    kind: z.literal("MachineHealthCheck", { error: 'must be "MachineHealthCheck"' }).default("MachineHealthCheck"),
+    metadata: declaredMetaSchema("Namespaced").strict().optional(),
+    spec: declaredMachineHealthCheckSpecSchema,
+  })
+  .superRefine(
+    (mhc, ctx) => {
+      const namespace = mhc.metadata?.namespace;
+      const spec = mhc.spec as { remediationTemplate?: { namespace?: unknown } } | undefined;
+      const templateNamespace = spec?.remediationTemplate?.namespace;
+      if (typeof namespace === "string" && typeof templateNamespace === "string" && templateNamespace !== namespace) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["spec", "remediationTemplate", "namespace"],
+          message: `must match metadata.namespace (${JSON.stringify(namespace)}): the remediation template must live in the MachineHealthCheck's namespace; got ${JSON.stringify(templateNamespace)}`,
+        });
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  );
+export type DeclaredMachineHealthCheck = z.infer<typeof declaredMachineHealthCheckSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Objects read from a cluster
+
+export const unhealthyConditionSchema = z.looseObject({ type: z.string(), status: z.string(), timeout: z.string() });
+export type UnhealthyCondition = z.infer<typeof unhealthyConditionSchema>;
+
+export const machineHealthCheckSpecSchema = z.looseObject({
+  clusterName: z.string(),
+  selector: labelSelectorSchema,
+  unhealthyConditions: z.array(unhealthyConditionSchema).optional(),
+  maxUnhealthy: z.union([z.number(), z.string()]).optional(),
+  unhealthyRange: z.string().optional(),
+  nodeStartupTimeout: z.string().optional(),
+  remediationTemplate: objectReferenceSchema.optional(),
+});
+export type MachineHealthCheckSpec = z.infer<typeof machineHealthCheckSpecSchema>;
+
+export const machineHealthCheckStatusSchema = z.looseObject({
+  expectedMachines: z.number().optional(),
+  currentHealthy: z.number().optional(),
+  remediationsAllowed: z.number().optional(),
+  observedGeneration: z.number().optional(),
+  targets: z.array(z.string()).optional(),
+  conditions: conditionsSchema.optional(),
+});
+export type MachineHealthCheckStatus = z.infer<typeof machineHealthCheckStatusSchema>;
+
+export const machineHealthCheckSchema = z.looseObject({
+  apiVersion: z.string().default(clusterApiVersion),
+  kind: z.literal("MachineHealthCheck").default("MachineHealthCheck"),
+  metadata: objectMetaSchema,
+  spec: machineHealthCheckSpecSchema,
+  status: machineHealthCheckStatusSchema.optional(),
+});
+export type MachineHealthCheck = z.infer<typeof machineHealthCheckSchema>;
+
+export const machineSpecSchema = z.looseObject({
+  clusterName: z.string().optional(),
+  version: z.string().optional(),
+  providerID: z.string().optional(),
+  bootstrap: z.looseObject({ configRef: objectReferenceSchema.optional(), dataSecretName: z.string().optional() }).optional(),
+  infrastructureRef: objectReferenceSchema.optional(),
+});
+export type MachineSpec = z.infer<typeof machineSpecSchema>;
+
+export const machineSchema = z.looseObject({
+  apiVersion: z.string().default(clusterApiVersion),
+  kind: z.literal("Machine").default("Machine"),
+  metadata: objectMetaSchema,
+  spec: machineSpecSchema.optional(),
+  status: z
+    .looseObject({
+      nodeRef: objectReferenceSchema.optional(),
+      failureReason: z.string().optional(),
+      failureMessage: z.string().optional(),
+      phase: z.string().optional(),
+      conditions: conditionsSchema.optional(),
+    })
+    .optional(),
+});
+export type Machine = z.infer<typeof machineSchema>;
+
+export const machineTemplateSchema = z.looseObject({
+  metadata: z
+    .looseObject({
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  spec: machineSpecSchema.optional(),
+});
+
+export const machineSetSchema = z.looseObject({
+  apiVersion: z.string().default(clusterApiVersion),
+  kind: z.literal("MachineSet").default("MachineSet"),
+  metadata: objectMetaSchema,
+  spec: z.looseObject({
+    clusterName: z.string().optional(),
+    replicas: z.number().optional(),
+    selector: labelSelectorSchema.optional(),
+    template: machineTemplateSchema.optional(),
+  }),
+  status: z.looseObject({ replicas: z.number().optional(), conditions: conditionsSchema.optional() }).optional(),
+});
+export type MachineSet = z.infer<typeof machineSetSchema>;
+
+export const kubeadmControlPlaneSchema = z.looseObject({
+  apiVersion: z.string().default(controlPlaneApiVersion),
+  kind: z.literal("KubeadmControlPlane").default("KubeadmControlPlane"),
+  metadata: objectMetaSchema,
+  spec: z.looseObject({
+    replicas: z.number().optional(),
+    version: z.string().optional(),
+    machineTemplate: z
+      .looseObject({
+        metadata: machineTemplateSchema.shape.metadata,
+        infrastructureRef: objectReferenceSchema.optional(),
+      })
+      .optional(),
+  }),
+  status: z.looseObject({ conditions: conditionsSchema.optional() }).optional(),
+});
+export type KubeadmControlPlane = z.infer<typeof kubeadmControlPlaneSchema>;
+
+export const clusterSchema = z.looseObject({
+  apiVersion: z.string().default(clusterApiVersion),
+  kind: z.literal("Cluster").default("Cluster"),
+  metadata: objectMetaSchema,
+  spec: z.looseObject({ paused: z.boolean().optional() }).optional(),
+  status: z.looseObject({ conditions: conditionsSchema.optional() }).optional(),
+});
+export type Cluster = z.infer<typeof clusterSchema>;
