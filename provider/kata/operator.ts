@@ -63,6 +63,7 @@ export interface KataOperatorStep {
   blockingPods: string[];
   /** A reconcile error the operator logs and retries on, without writing status. */
   error?: string;
+  /** A re-check that no change of a watched object would trigger (blocked removal, no eligible nodes). */
   requeueAfterSeconds?: number;
 }
 
@@ -130,7 +131,6 @@ function reconcileInstallation(input: KataOperatorInput, step: KataOperatorStep,
     if (wanted.some((name) => !have.includes(name))) nextStatus.runtimeClasses = [...new Set([...have, ...wanted])];
   }
   if (!sameStatus(status, nextStatus)) step.status = nextStatus;
-  if (next.status === "True" || step.createRuntimeClasses.length > 0) step.requeueAfterSeconds = 5;
   return step;
 }
 
@@ -167,7 +167,6 @@ function reconcileRemoval(input: KataOperatorInput, step: KataOperatorStep): Kat
     : inProgress("True", reasons.uninstalling, messages.uninstalling, now, condition);
   const nextStatus = { ...status, conditions: [next], kataNodes };
   if (!sameStatus(status, nextStatus)) step.status = nextStatus;
-  step.requeueAfterSeconds = 5;
   return step;
 }
 

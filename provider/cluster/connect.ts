@@ -1,0 +1,30 @@
+import { parseGoDuration } from "../k8s/duration";
+import { KATA_KIND } from "../kata/model";
+import type { ClusterClient } from "./client";
+import { defaultTimings, operatorControllers, singleKataConfig } from "./operators";
+import { type ClusterTarget, defaultStateFile, type EmbeddedTarget, isEmbedded, type KubeconfigTarget, resolveFixture } from "./target";
+import { EmbeddedCluster } from "./twin";
+
+// One place that turns a resource's `cluster` input into a ClusterClient.
+
+/** The twin's time runs this much faster than the wall clock unless the target says otherwise. */
+export const DEFAULT_TIME_SCALE = 60;
+
+export async function connect(target: ClusterTarget | undefined): Promise<ClusterClient> {
+  if (isEmbedded(target)) return openTwin(target.embedded);
+  // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
+  const kubernetes = require("./kubernetes") as { openKubernetesCluster(target: KubeconfigTarget): Promise<ClusterClient> };
+  return kubernetes.openKubernetesCluster(target ?? {});
+}
+
+export async function openTwin(target: EmbeddedTarget): Promise<EmbeddedCluster> {
+  const nodeUpdateMs = target.nodeUpdateTime ? (parseGoDuration(target.nodeUpdateTime) ?? defaultTimings.nodeUpdateMs) : defaultTimings.nodeUpdateMs;
+  const twin = await EmbeddedCluster.open({
+    ...(target.fixture ? { fixture: resolveFixture(target.fixture) } : {}),
+    stateFile: target.stateFile ?? defaultStateFile(target),
+    clock: target.virtualTime ? "virtual" : { scale: target.timeScale ?? DEFAULT_TIME_SCALE },
+    controllers: operatorControllers({ ...defaultTimings, nodeUpdateMs }),
+  });
+  twin.registerAdmission(KATA_KIND, singleKataConfig);
+  return twin;
+}

@@ -1,0 +1,26 @@
+import type { ClusterClient } from "./client";
+
+// A controller plays one operator's part. The same controller runs inside the embedded twin
+// (against its store) and as an operator process against a real API server.
+
+export interface ReconcileResult {
+  /** Whether it wrote anything; the runner repeats until no controller changes anything. */
+  changed: boolean;
+  /** When it next needs to run for a timed event (a node update finishing, a re-check). */
+  wakeAt?: Date;
+}
+
+export interface Controller {
+  name: string;
+  reconcile(client: ClusterClient, now: Date): Promise<ReconcileResult>;
+}
+
+export function earlier(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.getTime() <= b.getTime() ? a : b;
+}
+
+export function secondsAfter(now: Date, seconds: number | undefined): Date | undefined {
+  return seconds === undefined ? undefined : new Date(now.getTime() + seconds * 1000);
+}

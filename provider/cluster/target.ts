@@ -1,0 +1,89 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "yaml";
+import { z } from "zod";
+import { goDurationSchema } from "../lifecycle/timeouts";
+
+// Which cluster a resource acts on. Choosing the embedded twin is explicit; with nothing chosen we
+// use the ambient kubeconfig the way @pulumi/kubernetes does, and never fall back to the twin.
+
+export const embeddedTargetSchema = z.strictObject({
+  /** A fixture file (multi-document YAML), relative to the program or one the package ships: "fixtures/two-workers.yaml". */
+  fixture: z.string().min(1, "must name a fixture file").optional(),
+  /** Where the twin keeps its state between runs; default .state/twin/<fixture>.json in the program's directory. */
+  stateFile: z.string().min(1).optional(),
+  /** How much faster than the wall clock the twin's time runs (demo speed-up). */
+  timeScale: z.number({ error: "must be a number" }).positive("must be greater than 0").max(100_000, "must be at most 100000").optional(),
+  /** Time moves only while a handler waits, so waits end at once (tests, CI); default: scaled wall-clock time. */
+  virtualTime: z.boolean({ error: "must be true or false" }).optional(),
+  /** How long the twin takes to move one node to a new machine config. */
+  nodeUpdateTime: goDurationSchema.optional(),
+});
+export type EmbeddedTarget = z.infer<typeof embeddedTargetSchema>;
+
+export const kubeconfigTargetSchema = z.strictObject({
+  /** Kubeconfig contents (YAML). A secret: never logged, kept secret in state. */
+  kubeconfig: z.string().min(1, "must not be empty").optional(),
+  context: z.string().min(1, "must not be empty").optional(),
+});
+export type KubeconfigTarget = z.infer<typeof kubeconfigTargetSchema>;
+
+export const clusterTargetSchema = z.union([z.strictObject({ embedded: embeddedTargetSchema }), kubeconfigTargetSchema], {
+  error: 'must be { embedded: { fixture } } for the embedded twin, or { kubeconfig?, context? } for a real cluster',
+});
+export type ClusterTarget = z.infer<typeof clusterTargetSchema>;
+
+export function isEmbedded(target: ClusterTarget | undefined): target is { embedded: EmbeddedTarget } {
+  return Boolean(target && "embedded" in target);
+}
+
+/** The package's own directory (fixtures ship there). */
+export const packageRoot = path.resolve(__dirname, "..", "..", __dirname.includes(`${path.sep}bin${path.sep}`) ? ".." : "");
+
+/** A fixture path as given, relative to the program's directory, else one the package ships. */
+export function resolveFixture(fixture: string, cwd = process.cwd()): string {
+  const candidates = [path.resolve(cwd, fixture), path.resolve(packageRoot, fixture), path.resolve(packageRoot, "fixtures", fixture)];
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new Error(`cluster.embedded.fixture: no fixture file "${fixture}" (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+export function defaultStateFile(target: EmbeddedTarget, cwd = process.cwd()): string {
+  const base = target.fixture ? path.basename(target.fixture).replace(/\.ya?ml$/, "") : "empty";
+  return path.resolve(cwd, ".state", "twin", `${base}.json`);
+}
+
+/** What identifies the cluster: a change of it means the object lives elsewhere (replace). */
+export function clusterIdentity(target: ClusterTarget | undefined, cwd = process.cwd()): string {
+  if (isEmbedded(target)) return `embedded:${path.resolve(cwd, target.embedded.stateFile ?? defaultStateFile(target.embedded, cwd))}`;
+  return `kubeconfig:${target?.context ?? "(current context)"}:${serverOf(target?.kubeconfig, target?.context) ?? "(ambient)"}`;
+}
+
+/** The ambient kubeconfig path, as kubectl and @pulumi/kubernetes find it. */
+export function ambientKubeconfigPath(): string | undefined {
+  const fromEnv = process.env.KUBECONFIG?.split(path.delimiter).find((p) => p && fs.existsSync(p));
+  if (fromEnv) return fromEnv;
+  const home = path.join(os.homedir(), ".kube", "config");
+  return fs.existsSync(home) ? home : undefined;
+}
+
+interface KubeconfigFile {
+  "current-context"?: string;
+  contexts?: Array<{ name: string; context?: { cluster?: string } }>;
+  clusters?: Array<{ name: string; cluster?: { server?: string } }>;
+}
+
+/** The API server URL a kubeconfig's context points at. */
+function serverOf(kubeconfig: string | undefined, context: string | undefined): string | undefined {
+  if (!kubeconfig) return undefined;
+  let file: KubeconfigFile;
+  try {
+    file = (yaml.parse(kubeconfig) ?? {}) as KubeconfigFile;
+  } catch {
+    return undefined;
+  }
+  const contextName = context ?? file["current-context"];
+  const clusterName = file.contexts?.find((c) => c.name === contextName)?.context?.cluster;
+  return file.clusters?.find((c) => c.name === clusterName)?.cluster?.server;
+}

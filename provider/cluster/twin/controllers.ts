@@ -1,0 +1,132 @@
+import type { ClusterClient } from "../client";
+import type { Controller, ReconcileResult } from "../controller";
+import type { VirtualClock } from "./clock";
+import { StoreClient } from "./store-client";
+import type { ObjectStore } from "./store";
+
+// Controllers play the operators inside the twin. They run to quiescence after every write ("settle"),
+// and time only moves by jumping from one requested wake-up to the next, so hours of operator
+// behaviour take milliseconds and happen at exactly the times the semantics say.
+//
+// Two shapes run here: the shared Controller of provider/cluster/controller.ts (reconcile(client, now),
+// the same code a real operator process would run), and StoreController, which works on the store
+// directly (the twin's own, like the schedule).
+
+export type { Controller, ReconcileResult };
+
+export interface ReconcileContext {
+  readonly store: ObjectStore;
+  /** The twin time this pass runs at. */
+  readonly now: Date;
+  /** The same store as a ClusterClient (no lock, no queue: the transaction holds them). */
+  readonly client: ClusterClient;
+}
+
+export interface StoreController {
+  readonly name: string;
+  reconcile(ctx: ReconcileContext): ReconcileResult | Promise<ReconcileResult>;
+}
+
+export function storeControllerOf(controller: Controller): StoreController {
+  return { name: controller.name, reconcile: ({ client, now }) => controller.reconcile(client, now) };
+}
+
+export class ControllerError extends Error {
+  override readonly name = "ControllerError";
+  constructor(
+    message: string,
+    readonly controller: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface RunnerLimits {
+  /** Passes over all controllers within one settle before giving up. */
+  maxRounds?: number;
+  /** Wake-ups within one advance before giving up. */
+  maxWakeups?: number;
+}
+
+export class ControllerRunner {
+  private readonly controllers: StoreController[] = [];
+  private readonly client: StoreClient;
+  private readonly maxRounds: number;
+  private readonly maxWakeups: number;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly time: VirtualClock,
+    limits: RunnerLimits = {},
+  ) {
+    this.maxRounds = limits.maxRounds ?? 100;
+    this.maxWakeups = limits.maxWakeups ?? 100_000;
+    this.client = new StoreClient(store, () => time.now());
+  }
+
+  get names(): string[] {
+    return this.controllers.map((c) => c.name);
+  }
+
+  add(controller: StoreController): void {
+    if (this.controllers.some((c) => c.name === controller.name)) {
+      throw new Error(`a twin controller named "${controller.name}" is already registered`);
+    }
+    this.controllers.push(controller);
+  }
+
+  /** Run every controller until none changes anything; returns the earliest future wake-up asked for. */
+  async settle(): Promise<{ wakeAt?: Date; by?: string }> {
+    let changedBy: string[] = [];
+    for (let round = 1; round <= this.maxRounds; round++) {
+      changedBy = [];
+      let next: { wakeAt?: Date; by?: string } = {};
+      const now = this.time.now();
+      for (const controller of this.controllers) {
+        const result = await this.reconcile(controller, now);
+        if (result.changed) changedBy.push(controller.name);
+        const wakeAt = result.wakeAt;
+        if (wakeAt && wakeAt.getTime() > now.getTime() && (!next.wakeAt || wakeAt < next.wakeAt)) {
+          next = { wakeAt, by: controller.name };
+        }
+      }
+      if (changedBy.length === 0) return next;
+    }
+    const names = changedBy.map((n) => `"${n}"`).join(", ");
+    throw new ControllerError(
+      `twin controllers did not settle after ${this.maxRounds} passes at ${this.time.now().toISOString()}: ${names} still reported changes on every pass (a controller that writes without converging)`,
+      changedBy[0] ?? "",
+    );
+  }
+
+  /** Move time to `target`, stopping at every wake-up on the way, then settle there. */
+  async advanceTo(target: Date): Promise<void> {
+    let next = await this.settle();
+    let wakeups = 0;
+    while (next.wakeAt && next.wakeAt.getTime() <= target.getTime()) {
+      if (++wakeups > this.maxWakeups) {
+        throw new ControllerError(
+          `twin time could not reach ${target.toISOString()}: more than ${this.maxWakeups} wake-ups on the way (the last asked for by "${next.by}" at ${next.wakeAt.toISOString()})`,
+          next.by ?? "",
+        );
+      }
+      this.time.advanceTo(next.wakeAt);
+      next = await this.settle();
+    }
+    this.time.advanceTo(target);
+    await this.settle();
+  }
+
+  private async reconcile(controller: StoreController, now: Date): Promise<ReconcileResult> {
+    try {
+      return await controller.reconcile({ store: this.store, now, client: this.client });
+    } catch (error) {
+      if (error instanceof ControllerError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ControllerError(`twin controller "${controller.name}" failed at ${now.toISOString()}: ${message}`, controller.name, {
+        cause: error,
+      });
+    }
+  }
+}

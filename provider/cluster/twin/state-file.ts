@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+import type { KubeObject } from "../../k8s/meta";
+import { clockStateSchema, type ClockState } from "./clock";
+import { formatIssues } from "./errors";
+import { acquireLock, type LockOptions } from "./file-lock";
+import { pendingEventSchema, type PendingEvent } from "./schedule";
+
+// The whole twin in one JSON file, so that separate processes (each `pulumi up`, `refresh`, `destroy`)
+// see the same cluster. Writes go to a temporary file that is fsynced and renamed over the old one, so
+// a reader sees the old state or the new one, never half of each. A broken file is an error naming the
+// file and the problem: the twin never silently starts over.
+
+export const stateFormat = "pulumi-cluster-runtime/embedded-twin";
+
+export interface TwinState {
+  /** The twin time controllers have run up to. */
+  time: string;
+  clock: ClockState;
+  resourceVersion: number;
+  schedule: PendingEvent[];
+  objects: KubeObject[];
+}
+
+const storedObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  metadata: z.looseObject({
+    name: z.string().min(1),
+    namespace: z.string().optional(),
+    uid: z.string().min(1),
+    resourceVersion: z.string().min(1),
+  }),
+});
+
+const stateFileSchema = z.strictObject({
+  format: z.literal(stateFormat, { error: `must be "${stateFormat}"` }),
+  version: z.literal(1, { error: "must be 1 (this version of the twin reads only version 1)" }),
+  time: z.iso.datetime(),
+  clock: clockStateSchema,
+  resourceVersion: z.number().int().nonnegative(),
+  schedule: z.array(pendingEventSchema),
+  objects: z.array(storedObjectSchema),
+});
+
+export class StateFileError extends Error {
+  override readonly name = "StateFileError";
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Identifies one version of the file on disk (every write renames a new inode into place). */
+export type FileStamp = string;
+
+export class StateFile {
+  readonly lockFile: string;
+
+  constructor(
+    readonly path: string,
+    private readonly lockOptions: LockOptions = {},
+  ) {
+    this.lockFile = `${path}.lock`;
+  }
+
+  /** Take the exclusive lock beside the file; resolves to the release function. */
+  async lock(): Promise<() => void> {
+    mkdirSync(dirname(this.path), { recursive: true });
+    return acquireLock(this.lockFile, this.lockOptions);
+  }
+
+  /** The stamp of the file as it is now, or undefined when there is none. */
+  stamp(): FileStamp | undefined {
+    try {
+      const s = statSync(this.path);
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new StateFileError(`cannot read the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
+    }
+  }
+
+  read(): TwinState {
+    let text: string;
+    try {
+      text = readFileSync(this.path, "utf8");
+    } catch (error) {
+      throw new StateFileError(`cannot read the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
+    }
+    const broken = (problem: string, cause?: unknown) =>
+      new StateFileError(
+        `the twin state file ${this.path} ${problem}. Restore it from a backup, or delete it to start a new twin from the fixture.`,
+        this.path,
+        { cause },
+      );
+    if (text.trim() === "") throw broken("is empty (cut off while being written?)");
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw broken(`is not valid JSON (${(error as Error).message}); it may have been cut off or edited by hand`, error);
+    }
+    const parsed = stateFileSchema.safeParse(json);
+    if (!parsed.success) throw broken(`is not a twin state: ${formatIssues(parsed.error)}`);
+    const { format: _format, version: _version, ...state } = parsed.data;
+    return state as TwinState;
+  }
+
+  /** Atomic replace: temp file, fsync, rename, fsync the directory. Returns the new stamp. */
+  write(state: TwinState): FileStamp {
+    const text = JSON.stringify({ format: stateFormat, version: 1, ...state }, null, 1) + "\n";
+    const temp = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
+    try {
+      const fd = openSync(temp, "w");
+      try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.path);
+    } catch (error) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created, or already renamed
+      }
+      throw new StateFileError(`cannot write the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
+    }
+    syncDirectory(dirname(this.path));
+    return this.stamp()!;
+  }
+}
+
+/** Make the rename itself durable; not every platform can open a directory, and that is fine. */
+function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // best effort
+  }
+}

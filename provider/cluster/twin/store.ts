@@ -1,0 +1,389 @@
+import { randomUUID } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
+import { z } from "zod";
+import { describeRef, refOf, type ListOptions, type ObjectRef, type WatchEventType } from "../client";
+import { labelMapSchema, selectorMatches } from "../../k8s/labels";
+import {
+  namespaceNameSchema,
+  objectNameSchema,
+  ownerReferenceSchema,
+  toKubeTime,
+  type KubeObject,
+  type ObjectMeta,
+} from "../../k8s/meta";
+import { ClusterError, formatIssues, notFound } from "./errors";
+import { applyMergePatch, isPlainObject } from "./merge-patch";
+
+// The twin's object store: what the API server and etcd do for the handlers, in memory and synchronous.
+// Objects are keyed by apiVersion/kind/namespace/name; whether a kind is namespaced is the caller's
+// business (namespace absent = cluster-scoped). Everything handed out is a copy.
+
+export type StoreOperation = "CREATE" | "UPDATE" | "DELETE";
+
+/** Returns a refusal message, or undefined to admit. Runs on create, update and client deletes. */
+export type AdmissionHook = (object: KubeObject, operation: StoreOperation, store: ObjectStore) => string | undefined;
+
+export interface StoreEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+export interface CreateOptions {
+  /**
+   * Load the object as it is written (fixtures, restores): keep its status, creationTimestamp and uid
+   * when given, instead of the server setting them.
+   */
+  seed?: boolean;
+}
+
+/** What the state file persists of the store. */
+export interface StoreContents {
+  resourceVersion: number;
+  objects: KubeObject[];
+}
+
+const writableObjectSchema = z.looseObject({
+  apiVersion: z.string().min(1, "must not be empty"),
+  kind: z.string().min(1, "must not be empty"),
+  metadata: z.looseObject({
+    name: objectNameSchema,
+    namespace: namespaceNameSchema.optional(),
+    labels: labelMapSchema.optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+    finalizers: z.array(z.string().min(1, "must not be empty")).optional(),
+    ownerReferences: z.array(ownerReferenceSchema).optional(),
+  }),
+});
+
+/** Fields the server owns: ignored in patches, kept from the stored object on apply. */
+const serverOwnedMeta = ["uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp"] as const;
+
+export class ObjectStore {
+  private readonly kinds = new Map<string, Map<string, KubeObject>>();
+  private readonly byUid = new Map<string, KubeObject>();
+  private readonly admission = new Map<string, Set<AdmissionHook>>();
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private counter = 0;
+
+  /** `now` stamps creationTimestamp and deletionTimestamp: the twin's clock, not the wall's. */
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  /** The last resourceVersion handed out; it moves on every change, deletions included. */
+  get resourceVersion(): number {
+    return this.counter;
+  }
+
+  get size(): number {
+    return this.byUid.size;
+  }
+
+  /** Replace the whole contents (loading a state file). Emits no events. */
+  load(contents: StoreContents): void {
+    this.kinds.clear();
+    this.byUid.clear();
+    this.counter = contents.resourceVersion;
+    for (const object of contents.objects) this.put(structuredClone(object));
+  }
+
+  /** The stored objects themselves, in key order, for serializing: do not mutate them. */
+  dump(): StoreContents {
+    return { resourceVersion: this.counter, objects: this.sorted(this.all()) };
+  }
+
+  registerAdmission(kind: string, hook: AdmissionHook): () => void {
+    const hooks = this.admission.get(kind) ?? new Set<AdmissionHook>();
+    hooks.add(hook);
+    this.admission.set(kind, hooks);
+    return () => hooks.delete(hook);
+  }
+
+  /** Every change, synchronously, in order. */
+  onChange(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get<T extends KubeObject = KubeObject>(ref: ObjectRef): T | undefined {
+    const found = this.lookup(requireName(ref));
+    return found ? (structuredClone(found) as T) : undefined;
+  }
+
+  /** Objects of ref's apiVersion and kind; only ref.namespace's when set (and only ref.name when set). */
+  list<T extends KubeObject = KubeObject>(ref: ObjectRef, options: ListOptions = {}): T[] {
+    const bucket = this.kinds.get(kindKey(ref.apiVersion, ref.kind));
+    if (!bucket) return [];
+    const matches: KubeObject[] = [];
+    for (const object of bucket.values()) {
+      if (ref.namespace !== undefined && object.metadata.namespace !== ref.namespace) continue;
+      if (ref.name !== undefined && object.metadata.name !== ref.name) continue;
+      if (options.labelSelector && !selectorMatches(options.labelSelector, object.metadata.labels)) continue;
+      matches.push(object);
+    }
+    return this.sorted(matches).map((object) => structuredClone(object) as T);
+  }
+
+  create<T extends KubeObject = KubeObject>(object: KubeObject, options: CreateOptions = {}): T {
+    const input = validated(object);
+    const ref = refOf(input);
+    if (this.lookup(ref)) throw new ClusterError("AlreadyExists", `${describeRef(ref)} already exists`, ref);
+    const given = input.metadata;
+    if (options.seed && given.uid !== undefined && this.byUid.has(given.uid)) {
+      throw new ClusterError("Invalid", `${describeRef(ref)}: metadata.uid ${given.uid} is already used by another object`, ref);
+    }
+    const { apiVersion, kind, metadata: _metadata, status, ...body } = input;
+    const metadata: ObjectMeta = { ...given };
+    for (const field of serverOwnedMeta) delete metadata[field];
+    metadata.uid = (options.seed ? given.uid : undefined) ?? randomUUID();
+    metadata.creationTimestamp = (options.seed ? given.creationTimestamp : undefined) ?? toKubeTime(this.now());
+    metadata.generation = 1;
+    const created: KubeObject = { apiVersion, kind, metadata: normalizedMeta(metadata), ...body };
+    if (options.seed && status !== undefined) created.status = status;
+    this.admit(created, "CREATE");
+    return this.write(created, "ADDED") as T;
+  }
+
+  /**
+   * Create, or update as our field manager would: labels and annotations merge (applied keys win),
+   * finalizers and ownerReferences replace when given, every other top-level field except status is
+   * replaced by the applied object's.
+   */
+  apply<T extends KubeObject = KubeObject>(object: KubeObject): T {
+    const input = validated(object);
+    const existing = this.lookup(refOf(input));
+    if (!existing) return this.create<T>(input);
+    checkPrecondition(existing, input.metadata.resourceVersion);
+    const { apiVersion: _a, kind: _k, metadata: given, status: _ignored, ...body } = input;
+    const metadata: ObjectMeta = {
+      ...existing.metadata,
+      labels: { ...existing.metadata.labels, ...given.labels },
+      annotations: { ...existing.metadata.annotations, ...given.annotations },
+    };
+    if (given.finalizers !== undefined) metadata.finalizers = given.finalizers;
+    if (given.ownerReferences !== undefined) metadata.ownerReferences = given.ownerReferences;
+    return this.update<T>(existing, { apiVersion: existing.apiVersion, kind: existing.kind, metadata, ...body });
+  }
+
+  /** RFC 7386 merge patch of metadata and spec (and other non-status fields); null deletes. */
+  patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): T {
+    const existing = this.lookup(requireName(ref));
+    if (!existing) throw notFound(ref);
+    const what = describeRef(refOf(existing));
+    const invalid = (message: string) => new ClusterError("Invalid", `${what}: ${message}`, ref);
+    if (!isPlainObject(patch)) throw invalid("a merge patch must be a JSON object");
+    if ("status" in patch) throw invalid("status is a subresource: change it with patchStatus, not patch");
+    for (const field of ["apiVersion", "kind"] as const) {
+      if (patch[field] !== undefined && patch[field] !== existing[field]) throw invalid(`${field} cannot be changed`);
+    }
+    const meta = patch.metadata;
+    let cleaned: Record<string, unknown> = patch;
+    if (meta !== undefined) {
+      if (!isPlainObject(meta)) throw invalid("metadata in a patch must be an object");
+      for (const field of ["name", "namespace"] as const) {
+        if (meta[field] !== undefined && meta[field] !== existing.metadata[field]) throw invalid(`metadata.${field} cannot be changed`);
+      }
+      checkPrecondition(existing, meta.resourceVersion);
+      const metaPatch = { ...meta };
+      for (const field of serverOwnedMeta) delete metaPatch[field];
+      cleaned = { ...patch, metadata: metaPatch };
+    }
+    const { status: _status, ...base } = existing;
+    const merged = applyMergePatch(base, cleaned) as KubeObject;
+    return this.update<T>(existing, validated(merged));
+  }
+
+  /** Replace the status subresource. Never bumps generation, never runs admission. */
+  patchStatus<T extends KubeObject = KubeObject>(ref: ObjectRef, status: unknown): T {
+    const existing = this.lookup(requireName(ref));
+    if (!existing) throw notFound(ref);
+    const next: KubeObject = { ...existing, metadata: { ...existing.metadata } };
+    if (status === undefined || status === null) delete next.status;
+    else next.status = structuredClone(status);
+    if (isDeepStrictEqual(existing, next)) return structuredClone(existing) as T;
+    return this.write(next, "MODIFIED") as T;
+  }
+
+  /**
+   * Ask for deletion. With finalizers the object stays, marked with deletionTimestamp (set once);
+   * without, it goes, and so do the dependents it alone owned. False when it did not exist.
+   */
+  delete(ref: ObjectRef): boolean {
+    const existing = this.lookup(requireName(ref));
+    if (!existing) return false;
+    this.admit(existing, "DELETE");
+    this.deleteObject(existing);
+    return true;
+  }
+
+  private update<T extends KubeObject>(existing: KubeObject, candidate: KubeObject): T {
+    const metadata = normalizedMeta(candidate.metadata);
+    const next: KubeObject = { ...candidate, metadata };
+    if (existing.status !== undefined) next.status = existing.status;
+    validated(next);
+    const what = describeRef(refOf(existing));
+    if (existing.metadata.deletionTimestamp) {
+      const before = existing.metadata.finalizers ?? [];
+      const added = (metadata.finalizers ?? []).filter((f) => !before.includes(f));
+      if (added.length > 0) {
+        throw new ClusterError(
+          "Forbidden",
+          `${what} is being deleted (since ${existing.metadata.deletionTimestamp}): no new finalizers can be added (${added.join(", ")})`,
+          refOf(existing),
+        );
+      }
+    }
+    const specChanged = !isDeepStrictEqual(bodyOf(existing), bodyOf(next));
+    metadata.generation = (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
+    metadata.resourceVersion = existing.metadata.resourceVersion;
+    if (isDeepStrictEqual(existing, next)) return structuredClone(existing) as T;
+    this.admit(next, "UPDATE");
+    if (metadata.deletionTimestamp && (metadata.finalizers ?? []).length === 0) {
+      this.remove(next);
+      return structuredClone(next) as T;
+    }
+    return this.write(next, "MODIFIED") as T;
+  }
+
+  private deleteObject(object: KubeObject): void {
+    if ((object.metadata.finalizers ?? []).length === 0) {
+      this.remove(object);
+      return;
+    }
+    if (object.metadata.deletionTimestamp) return;
+    this.write({ ...object, metadata: { ...object.metadata, deletionTimestamp: toKubeTime(this.now()) } }, "MODIFIED");
+  }
+
+  private remove(object: KubeObject): void {
+    const ref = refOf(object);
+    this.kinds.get(kindKey(ref.apiVersion, ref.kind))?.delete(nameKey(ref));
+    if (object.metadata.uid) this.byUid.delete(object.metadata.uid);
+    this.counter += 1;
+    this.emit("DELETED", { ...object, metadata: { ...object.metadata, resourceVersion: String(this.counter) } });
+    this.collectGarbage(object.metadata.uid);
+  }
+
+  /**
+   * Background cascading deletion, as the garbage collector does it: a dependent that still has a
+   * live owner only loses its dangling references; one without is deleted (its finalizers honoured).
+   */
+  private collectGarbage(ownerUid: string | undefined): void {
+    if (!ownerUid) return;
+    const dependents = [...this.all()].filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === ownerUid));
+    for (const dependent of dependents) {
+      const current = this.lookup(refOf(dependent));
+      if (!current || current.metadata.uid !== dependent.metadata.uid) continue; // gone in an earlier cascade
+      const kept = (current.metadata.ownerReferences ?? []).filter(
+        (r) => r.uid === undefined || (r.uid !== ownerUid && this.byUid.has(r.uid)),
+      );
+      if (kept.some((r) => r.uid !== undefined)) {
+        this.write({ ...current, metadata: normalizedMeta({ ...current.metadata, ownerReferences: kept }) }, "MODIFIED");
+      } else {
+        this.deleteObject(current);
+      }
+    }
+  }
+
+  private admit(object: KubeObject, operation: StoreOperation): void {
+    const hooks = this.admission.get(object.kind);
+    if (!hooks) return;
+    for (const hook of hooks) {
+      const refusal = hook(structuredClone(object), operation, this);
+      if (refusal !== undefined) {
+        const verb = operation === "CREATE" ? "creating" : operation === "UPDATE" ? "updating" : "deleting";
+        const error = new ClusterError("Forbidden", `admission refused ${verb} ${describeRef(refOf(object))}: ${refusal}`, refOf(object));
+        throw Object.assign(error, { reason: refusal });
+      }
+    }
+  }
+
+  private write(object: KubeObject, type: WatchEventType): KubeObject {
+    this.counter += 1;
+    const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.counter) } };
+    this.put(stored);
+    this.emit(type, stored);
+    return structuredClone(stored);
+  }
+
+  private put(object: KubeObject): void {
+    const ref = refOf(object);
+    const key = kindKey(ref.apiVersion, ref.kind);
+    let bucket = this.kinds.get(key);
+    if (!bucket) {
+      bucket = new Map();
+      this.kinds.set(key, bucket);
+    }
+    bucket.set(nameKey(ref), object);
+    if (object.metadata.uid) this.byUid.set(object.metadata.uid, object);
+  }
+
+  private lookup(ref: ObjectRef): KubeObject | undefined {
+    return this.kinds.get(kindKey(ref.apiVersion, ref.kind))?.get(nameKey(ref));
+  }
+
+  private *all(): Iterable<KubeObject> {
+    for (const bucket of this.kinds.values()) yield* bucket.values();
+  }
+
+  private sorted(objects: Iterable<KubeObject>): KubeObject[] {
+    const keyed = [...objects].map((o) => [sortKey(o), o] as const);
+    keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return keyed.map(([, o]) => o);
+  }
+
+  private emit(type: WatchEventType, object: KubeObject): void {
+    if (this.listeners.size === 0) return;
+    const event = { type, object: structuredClone(object) };
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function kindKey(apiVersion: string, kind: string): string {
+  return `${apiVersion}/${kind}`;
+}
+
+function nameKey(ref: ObjectRef): string {
+  return ref.namespace ? `${ref.namespace}/${ref.name}` : `/${ref.name}`;
+}
+
+function sortKey(object: KubeObject): string {
+  return `${object.apiVersion}\u0000${object.kind}\u0000${object.metadata.namespace ?? ""}\u0000${object.metadata.name}`;
+}
+
+function requireName(ref: ObjectRef): ObjectRef {
+  if (!ref.name) throw new ClusterError("Invalid", `${describeRef(ref)}: a name is required`, ref);
+  return ref;
+}
+
+/** Everything generation tracks: all but metadata and status. */
+function bodyOf(object: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, ...body } = object;
+  return body;
+}
+
+/** Empty maps and lists are omitted, as the API server serializes them (keeps no-op detection exact). */
+function normalizedMeta(metadata: ObjectMeta): ObjectMeta {
+  const out: ObjectMeta = { ...metadata };
+  for (const field of ["labels", "annotations"] as const) {
+    if (out[field] !== undefined && Object.keys(out[field]).length === 0) delete out[field];
+  }
+  for (const field of ["finalizers", "ownerReferences"] as const) {
+    if (out[field] !== undefined && out[field].length === 0) delete out[field];
+  }
+  return out;
+}
+
+function checkPrecondition(existing: KubeObject, resourceVersion: unknown): void {
+  if (resourceVersion === undefined || resourceVersion === existing.metadata.resourceVersion) return;
+  throw new ClusterError(
+    "Conflict",
+    `${describeRef(refOf(existing))} was modified: the write expected resourceVersion ${String(resourceVersion)} but it is ${existing.metadata.resourceVersion}; read it again and retry`,
+    refOf(existing),
+  );
+}
+
+function validated(object: KubeObject): KubeObject {
+  const result = writableObjectSchema.safeParse(object);
+  if (result.success) return structuredClone(object);
+  const meta: Partial<ObjectMeta> = isPlainObject(object?.metadata) ? object.metadata : {};
+  const what = `${typeof object?.kind === "string" ? object.kind : "object"} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name ?? "(no name)"}`;
+  throw new ClusterError("Invalid", `${what} is invalid: ${formatIssues(result.error)}`);
+}

@@ -1,0 +1,208 @@
+import type { ClusterClient } from "../cluster/client";
+import type { Node, Pod } from "../k8s/core";
+import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
+import {
+  checkInputs,
+  type CheckResult,
+  type CommonInputs,
+  diffInputs,
+  type DiffResult,
+  OWNER_ANNOTATION,
+  PROVIDER_KEY,
+  report,
+} from "../lifecycle/inputs";
+import { timeoutMs } from "../lifecycle/timeouts";
+import { waitFor, type WaitVerdict } from "../lifecycle/wait";
+import { withCluster } from "../lifecycle/with-cluster";
+import { refs } from "./controller";
+import {
+  KATA_API_VERSION,
+  KATA_KIND,
+  KATA_RUNTIME_CLASS,
+  type KataConfig,
+  type KataConfigSpec,
+  type KataConfigStatus,
+} from "./model";
+import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator";
+import { KataProgress } from "./progress";
+import { validateKataConfig } from "./validate";
+
+// The KataConfig resource's handlers, written once against ClusterClient.
+
+export const KATA_DEFAULT_TIMEOUT = "60m";
+
+
+export interface KataConfigInputs extends CommonInputs {
+  spec?: KataConfigSpec;
+  timeouts?: { create?: string; update?: string; delete?: string };
+}
+
+export interface KataConfigOutputs extends KataConfigInputs {
+  status: KataConfigStatus;
+  /** The RuntimeClass pods use to run in the sandbox, once it exists. */
+  runtimeClassName: string;
+}
+
+const inputKeys = ["metadata", "spec", "timeouts"];
+
+export function check(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult {
+  return checkInputs(news, validateKataConfig);
+}
+
+export function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
+  return diffInputs(olds, news, inputKeys, ["metadata.name"]);
+}
+
+export async function create(inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
+  return withCluster(inputs, KATA_KIND, async (client, label) => {
+    await refuseForeignKataConfig(client, inputs);
+    await client.apply(desiredObject(inputs));
+    report(label, `applied to ${client.description}; waiting for kata on the selected workers`);
+    const outs = await followInstall(client, inputs, "create", label);
+    return { id: nameOf(inputs), outs };
+  });
+}
+
+export async function update(id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
+  return withCluster(news, KATA_KIND, async (client, label) => {
+    await client.apply(desiredObject(news));
+    report(label, "spec applied; waiting for the node changes");
+    return { outs: await followInstall(client, news, "update", label, id) };
+  });
+}
+
+export async function read(id: string, props: KataConfigOutputs): Promise<{ id?: string; props?: KataConfigOutputs }> {
+  return withCluster(props, KATA_KIND, async (client) => {
+    const live = await client.get<KataConfig>({ ...refs.kataConfig, name: id });
+    if (!live) return {};
+    return { id, props: outputsOf(props, live) };
+  });
+}
+
+export async function remove(id: string, props: KataConfigOutputs): Promise<void> {
+  await withCluster(props, KATA_KIND, async (client, label) => {
+    const ref = { ...refs.kataConfig, name: id };
+    if (!(await client.delete(ref))) return;
+    report(label, "deletion requested; following the removal of kata from the nodes");
+    const progress = new KataProgress();
+    let last: KataConfigStatus | undefined;
+    await waitFor({
+      client,
+      ref,
+      what: `KataConfig ${id} to be removed`,
+      limitMs: timeoutMs(props.timeouts, "delete", KATA_DEFAULT_TIMEOUT),
+      evaluate: async (object): Promise<WaitVerdict<void>> => {
+        if (!object) return { state: "done", value: undefined };
+        last = (object as KataConfig).status;
+        for (const line of progress.observe(last)) report(label, line);
+        const condition = inProgressCondition(last);
+        if (condition?.reason === reasons.blocked) {
+          const pods = blockingPods(await client.list<Pod>(refs.pod), last?.runtimeClasses);
+          return { state: "failed", error: new WaitFailedError(blockedMessage(id, pods)) };
+        }
+        if (condition?.reason === reasons.failed) {
+          return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: removal failed: ${condition.message}. Fix the node, then run pulumi destroy again.`) };
+        }
+        const deferred = condition?.status === "True" && condition.reason !== reasons.uninstalling;
+        return { state: "waiting", progress: deferred ? `removal waits for the running ${condition.reason?.toLowerCase()} to finish; ${progress.summary(last)}` : progress.summary(last) };
+      },
+    });
+    report(label, "removed");
+  });
+}
+
+/** Follow the install (or update) until every selected node has kata and the RuntimeClass exists. */
+async function followInstall(client: ClusterClient, inputs: KataConfigInputs, operation: "create" | "update", label: string, id = nameOf(inputs)): Promise<KataConfigOutputs> {
+  const ref = { ...refs.kataConfig, name: id };
+  const progress = new KataProgress();
+  let last: KataConfig | undefined;
+  try {
+    await waitFor({
+      client,
+      ref,
+      what: `KataConfig ${id} to install kata on the selected workers`,
+      limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT),
+      evaluate: async (object): Promise<WaitVerdict<void>> => {
+        if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
+        last = object as KataConfig;
+        for (const line of progress.observe(last.status)) report(label, line);
+        const condition = inProgressCondition(last.status);
+        if (condition?.reason === reasons.failed) return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: ${condition.message}`) };
+        if (await installComplete(client, last)) return { state: "done", value: undefined };
+        return { state: "waiting", progress: progress.summary(last.status) };
+      },
+    });
+  } catch (error) {
+    // Keep what exists in state so the next `pulumi up` resumes with an update.
+    const outs = outputsOf(inputs, last);
+    throw new PartialStateError(`${(error as Error).message}`, id, { ...outs, [PROVIDER_KEY]: inputs[PROVIDER_KEY] });
+  }
+  report(label, `kata is ready on ${last?.status?.kataNodes?.readyNodeCount ?? 0} node(s); RuntimeClass "${KATA_RUNTIME_CLASS}" exists`);
+  return outputsOf(inputs, last);
+}
+
+/**
+ * Done means more than InProgress False (a blocked deletion is False too): every selected worker is
+ * installed, none is on its way, and the RuntimeClasses exist.
+ */
+async function installComplete(client: ClusterClient, kataConfig: KataConfig): Promise<boolean> {
+  const status = kataConfig.status;
+  const condition = inProgressCondition(status);
+  if (condition?.status !== "False" || condition.reason) return false;
+  const wanted = wantedRuntimeClasses({ ...kataConfig, spec: kataConfig.spec ?? {} });
+  if (!wanted.every((name) => status?.runtimeClasses?.includes(name))) return false;
+  const selected = selectedNodes({ ...kataConfig, spec: kataConfig.spec ?? {} }, await client.list<Node>(refs.node)).map((n) => n.metadata.name).sort();
+  if (JSON.stringify(selected) !== JSON.stringify([...(status?.kataNodes?.installed ?? [])].sort())) return false;
+  for (const name of wanted) if (!(await client.get({ ...refs.runtimeClass, name }))) return false;
+  return true;
+}
+
+/** The cluster admits one KataConfig. Another one is not ours to take, unless this stack made it. */
+async function refuseForeignKataConfig(client: ClusterClient, inputs: KataConfigInputs): Promise<void> {
+  for (const existing of await client.list<KataConfig>(refs.kataConfig)) {
+    const owner = existing.metadata.annotations?.[OWNER_ANNOTATION];
+    if (owner && owner === inputs.owner) {
+      if (existing.metadata.name !== nameOf(inputs)) continue;
+      report(`KataConfig ${nameOf(inputs)}`, "found the object an interrupted run of this stack created; taking it over");
+      continue;
+    }
+    throw new Error(
+      `KataConfig ${existing.metadata.name} already exists in ${client.description} and was not created by this stack` +
+        `${owner ? ` (it belongs to ${owner})` : ""}. A cluster admits only one KataConfig: delete it (kubectl delete kataconfig ${existing.metadata.name}) or manage that one instead.`,
+    );
+  }
+}
+
+function desiredObject(inputs: KataConfigInputs): KataConfig {
+  return {
+    apiVersion: KATA_API_VERSION,
+    kind: KATA_KIND,
+    metadata: {
+      name: nameOf(inputs),
+      ...(inputs.metadata.labels ? { labels: inputs.metadata.labels } : {}),
+      annotations: { ...(inputs.metadata.annotations ?? {}), ...(inputs.owner ? { [OWNER_ANNOTATION]: inputs.owner } : {}) },
+    },
+    spec: inputs.spec ?? {},
+  };
+}
+
+function outputsOf(inputs: KataConfigInputs, live: KataConfig | undefined): KataConfigOutputs {
+  const { [PROVIDER_KEY]: _provider, ...rest } = inputs;
+  const status = live?.status ?? {};
+  return {
+    ...rest,
+    status,
+    runtimeClassName: status.runtimeClasses?.includes(KATA_RUNTIME_CLASS) ? KATA_RUNTIME_CLASS : "",
+  };
+}
+
+function blockedMessage(id: string, pods: string[]): string {
+  const list = pods.length ? pods.join(", ") : "(the pods could not be listed)";
+  const commands = pods.map((p) => `kubectl delete pod -n ${p.split("/")[0]} ${p.split("/")[1]}`).join("; ");
+  return `KataConfig ${id}: removal of kata is blocked by pods that use the kata RuntimeClass: ${list}. ` +
+    `Delete them (${commands || "kubectl get pods -A"}) and run pulumi destroy again; the resource stays in the stack until then.`;
+}
+
+function nameOf(inputs: CommonInputs): string {
+  return inputs.metadata.name ?? "";
+}

@@ -1,0 +1,58 @@
+import type { KataConfigStatus, KataNodeList } from "./model";
+import { kataNodeLists } from "./model";
+import { inProgressCondition } from "./operator";
+
+// Progress lines for a KataConfig: one per change of a node's state or of the InProgress
+// condition, never one per poll ("worker-1: installing (1/2 ready)").
+
+const words: Record<KataNodeList, string> = {
+  waitingToInstall: "waiting to install",
+  installing: "installing",
+  installed: "installed",
+  failedToInstall: "failed to install",
+  waitingToUninstall: "waiting to uninstall",
+  uninstalling: "uninstalling",
+  failedToUninstall: "failed to uninstall",
+};
+
+export class KataProgress {
+  private nodeStates = new Map<string, KataNodeList>();
+  private condition = "";
+
+  /** The lines that describe what changed since the last status observed. */
+  observe(status: KataConfigStatus | undefined): string[] {
+    const lines: string[] = [];
+    const condition = inProgressCondition(status);
+    const conditionLine = condition
+      ? `InProgress ${condition.status}${condition.reason ? ` (${condition.reason})` : ""}${condition.message ? `: ${condition.message}` : ""}`
+      : "";
+    if (conditionLine && conditionLine !== this.condition) lines.push(conditionLine);
+    this.condition = conditionLine || this.condition;
+
+    const kataNodes = status?.kataNodes;
+    if (!kataNodes) return lines;
+    const counts = `(${kataNodes.readyNodeCount}/${kataNodes.nodeCount} ready)`;
+    const now = new Map<string, KataNodeList>();
+    for (const list of kataNodeLists) for (const node of kataNodes[list] ?? []) now.set(node, list);
+    for (const [node, list] of [...now].sort(([a], [b]) => a.localeCompare(b))) {
+      if (this.nodeStates.get(node) !== list) lines.push(`${node}: ${words[list]} ${counts}`);
+    }
+    for (const [node, list] of this.nodeStates) {
+      if (!now.has(node)) lines.push(`${node}: ${list.includes("Uninstall") || list === "uninstalling" ? "uninstalled" : "left the kata pool"} ${counts}`);
+    }
+    this.nodeStates = now;
+    return lines;
+  }
+
+  /** One line summing up the last status seen, for timeout messages. */
+  summary(status: KataConfigStatus | undefined): string {
+    const kataNodes = status?.kataNodes;
+    const condition = inProgressCondition(status);
+    const parts = [condition ? `InProgress ${condition.status}${condition.reason ? `/${condition.reason}` : ""}` : "no status yet"];
+    if (kataNodes) {
+      parts.push(`${kataNodes.readyNodeCount}/${kataNodes.nodeCount} nodes ready`);
+      for (const list of kataNodeLists) if (list !== "installed" && kataNodes[list]?.length) parts.push(`${words[list]}: ${kataNodes[list]!.join(", ")}`);
+    }
+    return parts.join("; ");
+  }
+}

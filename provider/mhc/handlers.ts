@@ -1,0 +1,181 @@
+import type { ClusterClient } from "../cluster/client";
+import { connect } from "../cluster/connect";
+import type { Node } from "../k8s/core";
+import { isDeepStrictEqual } from "node:util";
+import { describeFailures } from "../lifecycle/check-failures";
+import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
+import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY, report } from "../lifecycle/inputs";
+import { timeoutMs } from "../lifecycle/timeouts";
+import { containsUnknown } from "../lifecycle/unknowns";
+import { waitFor } from "../lifecycle/wait";
+import { withCluster } from "../lifecycle/with-cluster";
+import { capiRefs } from "./controller";
+import { type Evaluation, evaluateMachineHealthCheck } from "./evaluate";
+import { describePolicyImpact } from "./impact";
+import { type Cluster, clusterApiVersion, type DeclaredMachineHealthCheck, type Machine, type MachineHealthCheck, type MachineHealthCheckStatus } from "./model";
+import { storedForm, validateMachineHealthCheck } from "./validate";
+
+// The MachineHealthCheck resource's handlers, written once against ClusterClient.
+
+export const MHC_DEFAULT_TIMEOUT = "5m";
+const KIND = "MachineHealthCheck";
+const DEFAULT_NAMESPACE = "default";
+const policyFields = ["maxUnhealthy", "unhealthyRange", "unhealthyConditions", "nodeStartupTimeout", "selector", "remediationTemplate"] as const;
+
+export interface MachineHealthCheckInputs extends CommonInputs {
+  spec: DeclaredMachineHealthCheck["spec"];
+  timeouts?: { create?: string; update?: string; delete?: string };
+}
+
+export interface MachineHealthCheckOutputs extends MachineHealthCheckInputs {
+  status: MachineHealthCheckStatus;
+  /** What the health controller sees now: which machines are unhealthy and why, whether remediation is allowed. */
+  report: Evaluation | null;
+}
+
+export function check(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult {
+  return checkInputs(news, validateMachineHealthCheck);
+}
+
+export async function diff(_id: string, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<DiffResult> {
+  const result = diffInputs(olds, news, ["metadata", "spec", "timeouts"], ["metadata.name", "metadata.namespace", "spec.clusterName"]);
+  const policyChanged = policyFields.some((f) => !isDeepStrictEqual(olds.spec?.[f], news.spec?.[f]));
+  if (policyChanged && result.replaces.length === 0) await reportImpact(olds, news);
+  return result;
+}
+
+export async function create(inputs: MachineHealthCheckInputs): Promise<{ id: string; outs: MachineHealthCheckOutputs }> {
+  return withCluster(inputs, KIND, async (client, label) => {
+    const existing = await client.get<MachineHealthCheck>(refOf(inputs));
+    const owner = existing?.metadata.annotations?.[OWNER_ANNOTATION];
+    if (existing && owner !== inputs.owner) {
+      throw new Error(`${label} already exists in ${client.description} and was not created by this stack${owner ? ` (it belongs to ${owner})` : ""}: choose another metadata.name, or delete it first.`);
+    }
+    return { id: idOf(inputs), outs: await applyAndObserve(client, inputs, "create", label) };
+  });
+}
+
+export async function update(id: string, _olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<{ outs: MachineHealthCheckOutputs }> {
+  return withCluster(news, KIND, async (client, label) => ({ outs: await applyAndObserve(client, news, "update", label, id) }));
+}
+
+export async function read(id: string, props: MachineHealthCheckOutputs): Promise<{ id?: string; props?: MachineHealthCheckOutputs }> {
+  return withCluster(props, KIND, async (client) => {
+    const live = await client.get<MachineHealthCheck>(refOf(props));
+    if (!live) return {};
+    return { id, props: await outputsOf(client, props, live) };
+  });
+}
+
+export async function remove(_id: string, props: MachineHealthCheckOutputs): Promise<void> {
+  await withCluster(props, KIND, async (client, label) => {
+    const ref = refOf(props);
+    if (!(await client.delete(ref))) return;
+    await waitFor({
+      client,
+      ref,
+      what: `${label} to be deleted`,
+      limitMs: timeoutMs(props.timeouts, "delete", MHC_DEFAULT_TIMEOUT),
+      evaluate: (object) => (object ? { state: "waiting", progress: "deletion requested" } : { state: "done", value: undefined }),
+    });
+  });
+}
+
+/** Apply the policy, wait until the controller has seen this generation, then report. */
+async function applyAndObserve(client: ClusterClient, inputs: MachineHealthCheckInputs, operation: "create" | "update", label: string, id = idOf(inputs)): Promise<MachineHealthCheckOutputs> {
+  const applied = await client.apply<MachineHealthCheck>(desiredObject(inputs));
+  let live: MachineHealthCheck | undefined = applied;
+  try {
+    await waitFor({
+      client,
+      ref: refOf(inputs),
+      what: `the health controller to observe ${label} (generation ${applied.metadata.generation})`,
+      limitMs: timeoutMs(inputs.timeouts, operation, MHC_DEFAULT_TIMEOUT),
+      evaluate: (object) => {
+        if (!object) return { state: "failed", error: new WaitFailedError(`${label} was deleted by someone else`) };
+        live = object as MachineHealthCheck;
+        const observed = live.status?.observedGeneration ?? 0;
+        return observed >= (live.metadata.generation ?? 1) ? { state: "done", value: undefined } : { state: "waiting", progress: `observedGeneration ${observed}` };
+      },
+    });
+  } catch (error) {
+    throw new PartialStateError((error as Error).message, id, { ...(await outputsOf(client, inputs, live)), [PROVIDER_KEY]: inputs[PROVIDER_KEY] });
+  }
+  const outs = await outputsOf(client, inputs, live);
+  if (outs.report) for (const line of reportLines(outs.report)) report(label, line);
+  return outs;
+}
+
+async function outputsOf(client: ClusterClient, inputs: MachineHealthCheckInputs, live: MachineHealthCheck | undefined): Promise<MachineHealthCheckOutputs> {
+  const { [PROVIDER_KEY]: _provider, ...rest } = inputs;
+  return { ...rest, status: live?.status ?? {}, report: live ? ((await evaluateNow(client, live)) ?? null) : null };
+}
+
+/** The evaluation for the objects that exist now, or undefined when the Cluster is not there. */
+async function evaluateNow(client: ClusterClient, machineHealthCheck: MachineHealthCheck): Promise<Evaluation | undefined> {
+  const namespace = machineHealthCheck.metadata.namespace ?? DEFAULT_NAMESPACE;
+  const cluster = await client.get<Cluster>({ ...capiRefs.cluster, namespace, name: machineHealthCheck.spec.clusterName });
+  if (!cluster) return undefined;
+  const [machines, nodes] = await Promise.all([client.list<Machine>({ ...capiRefs.machine, namespace }), client.list<Node>(capiRefs.node)]);
+  return evaluateMachineHealthCheck({ machineHealthCheck, cluster, machines, nodes, now: client.clock.now() });
+}
+
+function reportLines(evaluation: Evaluation): string[] {
+  const lines = [
+    `${evaluation.currentHealthy}/${evaluation.expectedMachines} machines healthy; remediation ${evaluation.remediationAllowed ? `allowed (${evaluation.remediationsAllowed} more)` : "short-circuited"}`,
+  ];
+  for (const m of evaluation.machines) {
+    if (m.state === "healthy") continue;
+    const replaced = m.state === "unhealthy" ? (m.remediatedBy === "none" ? "; nothing replaces it" : `; replaced by its ${m.remediatedBy}`) : "";
+    lines.push(`${m.name}: ${m.state}${m.reason ? ` (${m.reason})` : ""}${m.message ? `: ${m.message}` : ""}${replaced}`);
+  }
+  return lines;
+}
+
+/** In preview: what the policy change means for the machines that exist now. Never fails the diff. */
+async function reportImpact(olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<void> {
+  const label = `${KIND} ${idOf(news)}`;
+  if (containsUnknown(news.spec) || containsUnknown(news.cluster)) return;
+  let client: ClusterClient | undefined;
+  try {
+    client = await connect(news.cluster);
+    const before = desiredObject(olds);
+    const after = desiredObject(news);
+    const oldEval = await evaluateNow(client, before);
+    const newEval = await evaluateNow(client, after);
+    if (!oldEval || !newEval) {
+      report(label, `cannot show what the policy change means: Cluster ${after.spec.clusterName} is not in ${client.description}`);
+      return;
+    }
+    for (const line of describePolicyImpact({ spec: before.spec, evaluation: oldEval }, { spec: after.spec, evaluation: newEval })) report(label, line);
+  } catch (error) {
+    report(label, `cannot read the cluster to show what the policy change means (${(error as Error).message}); going on without it`);
+  } finally {
+    await client?.close();
+  }
+}
+
+/** The object as the API server would store it: defaults applied, durations canonical, our owner mark. */
+function desiredObject(inputs: MachineHealthCheckInputs): MachineHealthCheck {
+  const metadata = { ...inputs.metadata, namespace: inputs.metadata.namespace ?? DEFAULT_NAMESPACE };
+  const declared = validateMachineHealthCheck({ metadata, spec: inputs.spec });
+  if (!declared.ok) throw new Error(`${KIND} ${idOf(inputs)}: ${describeFailures(declared.failures)}`);
+  const stored = storedForm(declared.value);
+  return {
+    ...stored,
+    apiVersion: clusterApiVersion,
+    kind: KIND,
+    metadata: {
+      ...stored.metadata,
+      annotations: { ...(stored.metadata?.annotations ?? {}), ...(inputs.owner ? { [OWNER_ANNOTATION]: inputs.owner } : {}) },
+    },
+  } as MachineHealthCheck;
+}
+
+function refOf(inputs: CommonInputs) {
+  return { ...capiRefs.machineHealthCheck, name: inputs.metadata.name, namespace: inputs.metadata.namespace ?? DEFAULT_NAMESPACE };
+}
+
+function idOf(inputs: CommonInputs): string {
+  return `${inputs.metadata.namespace ?? DEFAULT_NAMESPACE}/${inputs.metadata.name}`;
+}

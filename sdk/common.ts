@@ -1,0 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterArgs, DeepInput, MetadataArgs } from "./types";
+
+/** The resource's Pulumi name is the object's name unless the user sets one. */
+export function metadataWithName(metadata: DeepInput<MetadataArgs> | undefined, name: string): pulumi.Output<MetadataArgs> {
+  return pulumi.output(metadata ?? {}).apply((m) => ({ ...m, name: m.name ?? name }) as MetadataArgs);
+}
+
+/** A cluster given by kubeconfig is a secret, in the inputs and so in the outputs and state. */
+export function clusterInput(cluster: DeepInput<ClusterArgs> | undefined): pulumi.Input<ClusterArgs> | undefined {
+  if (cluster === undefined) return undefined;
+  return pulumi.output(cluster).apply((c) => (c && "kubeconfig" in c && c.kubeconfig ? pulumi.secret(c) : c) as ClusterArgs);
+}
+
+/** Which stack made an object: lets an interrupted run take over its own object, and only that. */
+export function ownerKey(kind: string, name: string): string {
+  return `${pulumi.getProject()}/${pulumi.getStack()}/${kind}/${name}`;
+}
+
+export const MODULE = "cluster-runtime";
