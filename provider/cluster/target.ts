@@ -43,7 +43,8 @@ export const packageRoot = path.resolve(__dirname, "..", "..", __dirname.include
 
 /** A fixture path as given, relative to the program's directory, else one the package ships. */
 export function resolveFixture(fixture: string, cwd = process.cwd()): string {
-  const candidates = [path.resolve(cwd, fixture), path.resolve(packageRoot, fixture), path.resolve(packageRoot, "fixtures", fixture)];
+  const names = /\.ya?ml$/.test(fixture) ? [fixture] : [fixture, `${fixture}.yaml`];
+  const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot, name), path.resolve(packageRoot, "fixtures", name)]);
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) throw new Error(`cluster.embedded.fixture: no fixture file "${fixture}" (looked in ${candidates.join(", ")})`);
   return found;

@@ -56,8 +56,6 @@ export function diff(_id: string, olds: Record<string, unknown>, news: Record<st
 export async function create(inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
   return withCluster(inputs, KATA_KIND, async (client, label) => {
     await refuseForeignKataConfig(client, inputs);
-    await client.apply(desiredObject(inputs));
-    report(label, `applied to ${client.description}; waiting for kata on the selected workers`);
     const outs = await followInstall(client, inputs, "create", label);
     return { id: nameOf(inputs), outs };
   });
@@ -65,8 +63,6 @@ export async function create(inputs: KataConfigInputs): Promise<{ id: string; ou
 
 export async function update(id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
   return withCluster(news, KATA_KIND, async (client, label) => {
-    await client.apply(desiredObject(news));
-    report(label, "spec applied; waiting for the node changes");
     return { outs: await followInstall(client, news, "update", label, id) };
   });
 }
@@ -82,15 +78,21 @@ export async function read(id: string, props: KataConfigOutputs): Promise<{ id?:
 export async function remove(id: string, props: KataConfigOutputs): Promise<void> {
   await withCluster(props, KATA_KIND, async (client, label) => {
     const ref = { ...refs.kataConfig, name: id };
-    if (!(await client.delete(ref))) return;
-    report(label, "deletion requested; following the removal of kata from the nodes");
+    const existing = await client.get<KataConfig>(ref);
+    if (!existing) return;
     const progress = new KataProgress();
+    progress.observe(existing.status); // report changes from here on, not the installed state
+
     let last: KataConfigStatus | undefined;
     await waitFor({
       client,
       ref,
       what: `KataConfig ${id} to be removed`,
       limitMs: timeoutMs(props.timeouts, "delete", KATA_DEFAULT_TIMEOUT),
+      start: async () => {
+        await client.delete(ref);
+        report(label, "deletion requested; following the removal of kata from the nodes");
+      },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "done", value: undefined };
         last = (object as KataConfig).status;
@@ -111,7 +113,7 @@ export async function remove(id: string, props: KataConfigOutputs): Promise<void
   });
 }
 
-/** Follow the install (or update) until every selected node has kata and the RuntimeClass exists. */
+/** Apply, then follow the install (or update) until every selected node has kata and the RuntimeClass exists. */
 async function followInstall(client: ClusterClient, inputs: KataConfigInputs, operation: "create" | "update", label: string, id = nameOf(inputs)): Promise<KataConfigOutputs> {
   const ref = { ...refs.kataConfig, name: id };
   const progress = new KataProgress();
@@ -122,6 +124,10 @@ async function followInstall(client: ClusterClient, inputs: KataConfigInputs, op
       ref,
       what: `KataConfig ${id} to install kata on the selected workers`,
       limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT),
+      start: async () => {
+        await client.apply(desiredObject(inputs));
+        report(label, `applied to ${client.description}; following the nodes`);
+      },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;

@@ -34,12 +34,17 @@ export class KataProgress {
     const counts = `(${kataNodes.readyNodeCount}/${kataNodes.nodeCount} ready)`;
     const now = new Map<string, KataNodeList>();
     for (const list of kataNodeLists) for (const node of kataNodes[list] ?? []) now.set(node, list);
-    for (const [node, list] of [...now].sort(([a], [b]) => a.localeCompare(b))) {
-      if (this.nodeStates.get(node) !== list) lines.push(`${node}: ${words[list]} ${counts}`);
-    }
+    // Nodes that finished come first: "worker-1: installed", then "worker-0: installing".
+    const finished: string[] = [];
+    const moved: string[] = [];
     for (const [node, list] of this.nodeStates) {
-      if (!now.has(node)) lines.push(`${node}: ${list.includes("Uninstall") || list === "uninstalling" ? "uninstalled" : "left the kata pool"} ${counts}`);
+      if (!now.has(node)) finished.push(`${node}: ${list === "uninstalling" || list === "waitingToUninstall" ? "uninstalled" : "left the kata pool"} ${counts}`);
     }
+    for (const [node, list] of [...now].sort(([a], [b]) => a.localeCompare(b))) {
+      if (this.nodeStates.get(node) === list) continue;
+      (list === "installed" ? finished : moved).push(`${node}: ${words[list]} ${counts}`);
+    }
+    lines.push(...finished, ...moved);
     this.nodeStates = now;
     return lines;
   }

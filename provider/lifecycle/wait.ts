@@ -21,6 +21,8 @@ export interface WaitOptions<T> {
   /** How often to re-read the object even without events (cluster time). */
   resyncMs?: number;
   evaluate(object: KubeObject | undefined): WaitVerdict<T> | Promise<WaitVerdict<T>>;
+  /** The change to follow (apply, delete), made once the watch is in place so no transition is missed. */
+  start?: () => Promise<unknown>;
 }
 
 export const DEFAULT_RESYNC_MS = 10_000;
@@ -36,6 +38,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     wake?.();
   });
   try {
+    await options.start?.();
     seen.push(await client.get(ref));
     let lastProgress = "nothing yet";
     for (;;) {

@@ -29,8 +29,9 @@ export const capiRefs = {
   node: { apiVersion: "v1", kind: "Node" },
 } as const;
 
-/** Cluster API's link from a Node back to its Machine. */
+/** Cluster API's link from a Node back to its Machine (name, and the namespace beside it). */
 export const NODE_MACHINE_ANNOTATION = "cluster.x-k8s.io/machine";
+export const NODE_NAMESPACE_ANNOTATION = "cluster.x-k8s.io/cluster-namespace";
 
 export async function applyClusterActions(client: ClusterClient, actions: readonly ClusterAction[]): Promise<boolean> {
   let changed = false;
@@ -133,8 +134,9 @@ export function machineInfrastructureController(options: { nodeStartupMs: number
         result.changed = true;
       }
       for (const node of await client.list<Node>(capiRefs.node)) {
-        const owner = node.metadata.annotations?.[NODE_MACHINE_ANNOTATION];
-        if (owner && !machineKeys.has(owner)) {
+        const machine = node.metadata.annotations?.[NODE_MACHINE_ANNOTATION];
+        const namespace = node.metadata.annotations?.[NODE_NAMESPACE_ANNOTATION] ?? "default";
+        if (machine && !machineKeys.has(`${namespace}/${machine}`)) {
           await client.delete({ ...capiRefs.node, name: node.metadata.name });
           result.changed = true;
         }
@@ -150,7 +152,7 @@ async function startNode(client: ClusterClient, machine: Machine, now: Date): Pr
   await client.apply({
     apiVersion: "v1",
     kind: "Node",
-    metadata: { name, annotations: { [NODE_MACHINE_ANNOTATION]: `${machine.metadata.namespace}/${name}` } },
+    metadata: { name, annotations: { [NODE_MACHINE_ANNOTATION]: name, [NODE_NAMESPACE_ANNOTATION]: machine.metadata.namespace ?? "default" } },
   });
   await client.patchStatus({ ...capiRefs.node, name }, {
     conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "kubelet is posting ready status", lastTransitionTime: time }],

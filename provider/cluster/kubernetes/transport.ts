@@ -173,7 +173,7 @@ export class Transport {
 function keepAliveAgent(options: https.RequestOptions, server: string): http.Agent {
   const given = options.agent;
   // A proxy agent from the kubeconfig's proxy-url is used as it is.
-  if (given && !(given.constructor === https.Agent || given.constructor === http.Agent)) return given;
+  if (given instanceof http.Agent && given.constructor !== https.Agent && given.constructor !== http.Agent) return given;
   if (server.startsWith("http:")) return new http.Agent({ keepAlive: true });
   return new https.Agent({
     keepAlive: true,

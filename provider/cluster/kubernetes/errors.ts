@@ -1,0 +1,131 @@
+import { describeRef, type ObjectRef } from "../client";
+import { formatGoDuration } from "../../k8s/duration";
+import type { LoadedKubeconfig } from "./kubeconfig";
+import type { ResourceType } from "./resources";
+
+// API errors as messages that say what happened, to which object, on which cluster, and what to do.
+// `code` uses the API server's Status reasons (the twin's ClusterError uses the same names), so
+// handlers can branch on it the same way for both backends.
+
+export type KubernetesErrorCode =
+  | "NotFound"
+  | "AlreadyExists"
+  | "Conflict"
+  | "Invalid"
+  | "Forbidden"
+  | "Unauthorized"
+  | "ResourceTypeMissing"
+  | "Unreachable"
+  | "Failed";
+
+export class KubernetesApiError extends Error {
+  override readonly name = "KubernetesApiError";
+  constructor(
+    readonly code: KubernetesErrorCode,
+    message: string,
+    /** The HTTP status, 0 when the server never answered. */
+    readonly status: number,
+    readonly ref?: ObjectRef,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isKubernetesApiError(error: unknown, code?: KubernetesErrorCode): error is KubernetesApiError {
+  return error instanceof KubernetesApiError && (code === undefined || error.code === code);
+}
+
+/** The parts of a metav1.Status answer we read. */
+export interface ApiStatus {
+  kind?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ message?: string; field?: string }> };
+}
+
+export function asStatus(body: unknown): ApiStatus {
+  return typeof body === "object" && body !== null ? (body as ApiStatus) : { message: typeof body === "string" ? body.slice(0, 300) : undefined };
+}
+
+/** What the operator would have to be allowed, for RBAC messages: "patch", "kataconfigs/status". */
+export interface Operation {
+  /** The RBAC verb: get, list, watch, patch, delete, create. */
+  verb: string;
+  /** Our word for it in messages: "apply", "patch the status of". */
+  doing: string;
+  subresource?: string;
+}
+
+export function forbidden(operation: Operation, type: ResourceType, ref: ObjectRef, kubeconfig: LoadedKubeconfig, body: unknown): KubernetesApiError {
+  const resource = type.plural + (operation.subresource ? `/${operation.subresource}` : "");
+  const group = type.group || '"" (core)';
+  const scope = type.namespaced && ref.namespace ? `in namespace ${ref.namespace}` : type.namespaced ? "in all namespaces" : "at the cluster scope";
+  const role = type.namespaced && ref.namespace ? "a Role in that namespace (or a ClusterRole)" : "a ClusterRole";
+  return new KubernetesApiError(
+    "Forbidden",
+    `${describeRef(ref)}: the kubeconfig's user may not ${operation.verb} ${resource} ${scope} on ${describeServer(kubeconfig)} ` +
+      `(the API server said: ${asStatus(body).message ?? "forbidden"}). ` +
+      `Fix: bind ${role} that allows verb "${operation.verb}" on resource "${resource}" in API group ${group} to that user, ` +
+      `or use a kubeconfig (cluster.kubeconfig / cluster.context) whose user has it`,
+    403,
+    ref,
+  );
+}
+
+/** Why a resource type is missing, by API group: which operator or provider would have installed its CRD. */
+const installedBy: Record<string, string> = {
+  "kataconfiguration.openshift.io": "the OpenShift sandboxed containers operator is missing: install it (OperatorHub: OpenShift sandboxed containers Operator) first",
+  "machineconfiguration.openshift.io": "the Machine Config Operator is missing: KataConfig needs an OpenShift cluster",
+  "cluster.x-k8s.io": "Cluster API is missing: point the resource at a Cluster API management cluster (one where `clusterctl init` ran)",
+  "controlplane.cluster.x-k8s.io": "Cluster API's kubeadm control plane provider is missing (`clusterctl init --control-plane kubeadm`)",
+};
+
+export function resourceTypeMissing(type: Pick<ResourceType, "group" | "version" | "kind" | "plural">, kubeconfig: LoadedKubeconfig, ref?: ObjectRef): KubernetesApiError {
+  const crd = type.plural ? `${type.plural}.${type.group}` : `${type.kind} in ${type.group}/${type.version}`;
+  const why = installedBy[type.group] ?? `install the CustomResourceDefinition ${crd} (version ${type.version})`;
+  const what = type.group ? `the ${type.kind} CRD (${crd}, version ${type.version})` : `the core kind ${type.kind} (${type.version})`;
+  return new KubernetesApiError("ResourceTypeMissing", `${what} is not installed on ${describeServer(kubeconfig)}: ${why}`, 404, ref);
+}
+
+export function unauthorized(kubeconfig: LoadedKubeconfig, ref: ObjectRef | undefined, body: unknown): KubernetesApiError {
+  return new KubernetesApiError(
+    "Unauthorized",
+    `${describeServer(kubeconfig)} did not accept the credentials of the kubeconfig from ${kubeconfig.source} ` +
+      `(${asStatus(body).message ?? "401 Unauthorized"}): the token or client certificate has expired or belongs to another cluster; refresh the kubeconfig`,
+    401,
+    ref,
+  );
+}
+
+export function unreachable(kubeconfig: LoadedKubeconfig, limitMs: number, cause: unknown): KubernetesApiError {
+  const why = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+  return new KubernetesApiError(
+    "Unreachable",
+    `the Kubernetes API server of ${describeServer(kubeconfig)} could not be reached for ${formatGoDuration(limitMs)} (${why}): ` +
+      `check that the cluster is running and reachable from here (VPN, firewall, proxy), then run again`,
+    0,
+    undefined,
+    { cause },
+  );
+}
+
+/** Any other refusal: the server's own words, with the object and the operation. */
+export function failed(operation: Operation, ref: ObjectRef, kubeconfig: LoadedKubeconfig, status: number, body: unknown): KubernetesApiError {
+  const s = asStatus(body);
+  const code: KubernetesErrorCode =
+    s.reason === "AlreadyExists" ? "AlreadyExists" : status === 409 ? "Conflict" : status === 422 || s.reason === "Invalid" ? "Invalid" : status === 404 ? "NotFound" : "Failed";
+  const causes = (s.details?.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).filter(Boolean);
+  const detail = causes.length > 0 && !s.message?.includes(causes[0] ?? "") ? ` (${causes.join("; ")})` : "";
+  return new KubernetesApiError(
+    code,
+    `cannot ${operation.doing} ${describeRef(ref)} on ${describeServer(kubeconfig)}: ${s.message ?? `HTTP ${status}`}${detail}`,
+    status,
+    ref,
+  );
+}
+
+export function describeServer(kubeconfig: LoadedKubeconfig): string {
+  return `cluster ${kubeconfig.server} (context ${kubeconfig.context})`;
+}
