@@ -35,7 +35,11 @@ export function toStructural(node: JsonSchema): StructuralSchema {
   if (node.$ref !== undefined) throw new Error("toStructural: $ref is not allowed in a CRD schema; convert with reused: \"inline\"");
   const branches = node.anyOf ?? node.oneOf;
   if (branches) return union(node, branches);
-  if (node.allOf) return toStructural(node.allOf.reduce(mergeObjects, withoutJunctors(node)));
+  if (node.allOf) {
+    const parts = [withoutJunctors(node), ...node.allOf];
+    const objects = parts.some((p) => p.type === "object" || p.properties);
+    return toStructural(objects ? parts.reduce((a, b) => mergeObjects(a, b, "all")) : Object.assign({}, ...parts));
+  }
 
   const out: StructuralSchema = {};
   if (node.type && node.type !== "null") out.type = node.type;
@@ -84,18 +88,30 @@ function union(node: JsonSchema, branches: JsonSchema[]): StructuralSchema {
   }
   if (types.size === 1 && !types.has(undefined)) {
     const [type] = types;
-    if (type === "object") return { ...toStructural(meaningful.reduce(mergeObjects, { type: "object" })), ...base };
+    if (type === "object") {
+      const [first, ...rest] = meaningful as [JsonSchema, ...JsonSchema[]];
+      return { ...toStructural(rest.reduce((a, b) => mergeObjects(a, b, "any"), first)), ...base };
+    }
     const enums = meaningful.every((b) => Array.isArray(b.enum)) ? meaningful.flatMap((b) => b.enum ?? []) : undefined;
     return { ...base, type, ...(enums ? { enum: [...new Set(enums)] } : {}) };
   }
   return { ...base, [PRESERVE]: true };
 }
 
-/** The union of two object schemas: every property of either, required only where both require it. */
-function mergeObjects(a: JsonSchema, b: JsonSchema): JsonSchema {
+/**
+ * Two object schemas as one: every property of either; required where both require it ("any": one of
+ * them holds) or where either does ("all": both hold).
+ */
+function mergeObjects(a: JsonSchema, b: JsonSchema, mode: "any" | "all"): JsonSchema {
   const properties: Record<string, JsonSchema> = { ...(a.properties ?? {}) };
-  for (const [name, schema] of Object.entries(b.properties ?? {})) properties[name] = properties[name] ? { anyOf: [properties[name], schema] } : schema;
-  const required = (a.required ?? []).filter((name) => (b.required ?? []).includes(name));
+  for (const [name, schema] of Object.entries(b.properties ?? {})) {
+    const existing = properties[name];
+    properties[name] = existing ? { [mode === "any" ? "anyOf" : "allOf"]: [existing, schema] } : schema;
+  }
+  const required =
+    mode === "any"
+      ? (a.required ?? []).filter((name) => (b.required ?? []).includes(name))
+      : [...new Set([...(a.required ?? []), ...(b.required ?? [])])];
   const loose = isLooseObject(a) || isLooseObject(b);
   return { ...a, type: "object", properties, required, ...(loose ? { additionalProperties: {} } : { additionalProperties: undefined }) };
 }
