@@ -131,6 +131,12 @@ require (
 // k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them
 // with ./staging/src/... in its own go.mod; replace directives of dependencies
 // are ignored, so pin each to the published tag of the same patch.
+// Two exceptions, because the module proxy we use has no such versions:
+// k8s.io/cri-client (no v0.32.x at all) and k8s.io/csi-translation-lib (latest
+// v0.32.10). Both are needed only by tests of k8s.io/kubernetes packages (so
+// that `go mod tidy` works), are not linked into kube-apiserver (check with
+// `go list -deps k8s.io/kubernetes/cmd/kube-apiserver`), and do not change
+// any version in the build list.
 replace (
 	k8s.io/api => k8s.io/api v0.32.13
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.32.13
