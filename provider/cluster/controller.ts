@@ -12,6 +12,8 @@ export interface ReconcileResult {
 
 export interface Controller {
   name: string;
+  /** The kinds whose changes make it run (besides its wake-ups); unset: any change. */
+  watches?: readonly string[];
   reconcile(client: ClusterClient, now: Date): Promise<ReconcileResult>;
 }
 

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { KubeObject } from "../k8s/meta";
 import { kataConfigSchema, machineConfigPoolSchema } from "../kata/model";
 import { clusterSchema, kubeadmControlPlaneSchema, machineHealthCheckSchema, machineSchema, machineSetSchema } from "../mhc/model";
 import { modelJsonSchema } from "./json-schema";
@@ -140,7 +141,7 @@ export const crdDefinitions: CrdDefinition[] = [
 ];
 
 /** A CustomResourceDefinition (apiextensions.k8s.io/v1) as JSON. */
-export interface CustomResourceDefinition {
+export interface CustomResourceDefinition extends KubeObject {
   apiVersion: "apiextensions.k8s.io/v1";
   kind: "CustomResourceDefinition";
   metadata: { name: string };

@@ -27,6 +27,7 @@ export const refs = {
 
 export const kataOperatorController: Controller = {
   name: "kataconfig-operator",
+  watches: ["KataConfig", "Node", "Pod", "MachineConfigPool", "RuntimeClass"],
   async reconcile(client, now) {
     const result: ReconcileResult = { changed: false };
     for (const kataConfig of await client.list<KataConfig>(refs.kataConfig)) {
@@ -101,6 +102,7 @@ export function kataPool(): MachineConfigPool {
 export function machineConfigController(options: { nodeUpdateMs: number }): Controller {
   return {
     name: "machine-config-operator",
+    watches: ["Node", "MachineConfigPool"],
     async reconcile(client, now) {
       const result: ReconcileResult = { changed: false };
       const nodes = await client.list<Node>(refs.node);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Node, Pod, RuntimeClass } from "../k8s/core";
 import { selectorMatches } from "../k8s/labels";
 import { type Condition, findCondition, toKubeTime } from "../k8s/meta";
@@ -11,7 +12,6 @@ import {
   KATA_RUNTIME_CLASS,
   type KataConfig,
   type KataConfigStatus,
-  type KataNodes,
   type MachineConfigPool,
   PEER_PODS_RUNTIME_CLASS,
 } from "./model";
@@ -249,12 +249,7 @@ function withKataLabels(nodes: readonly Node[], selected: ReadonlySet<string>, a
 }
 
 function sameStatus(a: KataConfigStatus, b: KataConfigStatus): boolean {
-  return JSON.stringify(normalizeNodes(a)) === JSON.stringify(normalizeNodes(b));
-}
-
-function normalizeNodes(status: KataConfigStatus): unknown {
-  const kataNodes: KataNodes | undefined = status.kataNodes;
-  return { ...status, kataNodes: kataNodes && Object.fromEntries(Object.entries(kataNodes).sort()) };
+  return isDeepStrictEqual(a, b);
 }
 
 function nameOf(node: Node): string {

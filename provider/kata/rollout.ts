@@ -56,29 +56,27 @@ export function rolloutStep({ pool, nodes, now, nodeUpdateMs }: RolloutInput): R
   const target = pool.spec?.configuration?.name;
   const members = poolMembers(pool.metadata.name ?? "", nodes);
   const patches: NodeAnnotationPatch[] = [];
-  const annotationsOf = (n: Node) => n.metadata.annotations ?? {};
-  const status: PoolRolloutStatus = {
-    machineCount: members.length,
-    updatedMachineCount: members.filter(
-      (n) => annotationsOf(n)[MCO_STATE] !== "Working" && annotationsOf(n)[MCO_CURRENT_CONFIG] === target,
-    ).length,
-    degradedMachineCount: members.filter((n) => annotationsOf(n)[MCO_STATE] === "Degraded").length,
-  };
-  if (!target) return { patches, status };
-
+  const status: PoolRolloutStatus = { machineCount: members.length, updatedMachineCount: 0, degradedMachineCount: 0 };
   let wakeAt: Date | undefined;
-  let degraded = false;
   let working = false;
+  let next: string | undefined; // the candidate to update next: the highest name not at the target
+  // One pass over the pool (it runs after every node change, on pools of thousands of nodes).
   for (const node of members) {
-    const a = annotationsOf(node);
+    const a = node.metadata.annotations ?? {};
     const name = node.metadata.name ?? "";
-    if (a[MCO_STATE] === "Degraded") {
-      degraded = true;
+    const state = a[MCO_STATE];
+    if (state === "Degraded") {
+      status.degradedMachineCount++;
       // A failed attempt is over: once the fault clears the node starts its update afresh.
       if (a[UPDATE_STARTED_ANNOTATION]) patches.push({ node: name, annotations: { [UPDATE_STARTED_ANNOTATION]: null } });
       continue;
     }
-    if (a[MCO_STATE] !== "Working") continue;
+    if (state !== "Working") {
+      if (a[MCO_CURRENT_CONFIG] === target) status.updatedMachineCount++;
+      else if (next === undefined || name > next) next = name;
+      continue;
+    }
+    if (!target) continue;
     const started = a[UPDATE_STARTED_ANNOTATION] ? Date.parse(a[UPDATE_STARTED_ANNOTATION]) : NaN;
     if (a[MCO_DESIRED_CONFIG] !== target || Number.isNaN(started)) {
       patches.push({ node: name, annotations: startUpdate(target, now) });
@@ -91,15 +89,9 @@ export function rolloutStep({ pool, nodes, now, nodeUpdateMs }: RolloutInput): R
       working = true;
     }
   }
-  if (!degraded && !working) {
-    const next = members
-      .filter((n) => annotationsOf(n)[MCO_STATE] !== "Working" && annotationsOf(n)[MCO_CURRENT_CONFIG] !== target)
-      .filter((n) => !patches.some((p) => p.node === n.metadata.name))
-      .sort((x, y) => (y.metadata.name ?? "").localeCompare(x.metadata.name ?? ""))[0];
-    if (next) {
-      patches.push({ node: next.metadata.name ?? "", annotations: startUpdate(target, now) });
-      wakeAt = earliest(wakeAt, new Date(now.getTime() + nodeUpdateMs));
-    }
+  if (target && next !== undefined && status.degradedMachineCount === 0 && !working) {
+    patches.push({ node: next, annotations: startUpdate(target, now) });
+    wakeAt = earliest(wakeAt, new Date(now.getTime() + nodeUpdateMs));
   }
   return { patches, status, ...(wakeAt ? { wakeAt } : {}) };
 }

@@ -59,10 +59,13 @@ export async function applyClusterActions(client: ClusterClient, actions: readon
 
 export const machineHealthCheckController: Controller = {
   name: "machinehealthcheck-controller",
+  watches: ["MachineHealthCheck", "Machine", "Node", "Cluster"],
   async reconcile(client, now) {
     const result: ReconcileResult = { changed: false };
+    const checks = await client.list<MachineHealthCheck>(capiRefs.machineHealthCheck);
+    if (checks.length === 0) return result;
     const nodes = await client.list<Node>(capiRefs.node);
-    for (const mhc of await client.list<MachineHealthCheck>(capiRefs.machineHealthCheck)) {
+    for (const mhc of checks) {
       const namespace = mhc.metadata.namespace;
       const cluster = await client.get<Cluster>({ ...capiRefs.cluster, namespace, name: mhc.spec.clusterName });
       if (!cluster || mhc.metadata.deletionTimestamp) continue;
@@ -86,6 +89,7 @@ export const machineHealthCheckController: Controller = {
 export function ownerRemediationController(generateName: NameGenerator = randomNameGenerator()): Controller {
   return {
     name: "machine-owner-remediation",
+    watches: ["Machine", "MachineSet", "KubeadmControlPlane", "Cluster"],
     async reconcile(client, now) {
       const context = { client, now, generateName };
       const bySets = await remediateFor(context, await client.list<MachineSet>(capiRefs.machineSet), planMachineSetRemediation);
@@ -119,6 +123,8 @@ async function remediateFor<Owner extends MachineSet | KubeadmControlPlane>(
 export function machineInfrastructureController(options: { nodeStartupMs: number }): Controller {
   return {
     name: "machine-infrastructure",
+    // Nodes go with their Machine: a Machine change is what can leave a Node behind.
+    watches: ["Machine"],
     async reconcile(client, now) {
       const result: ReconcileResult = { changed: false };
       const machines = await client.list<Machine>(capiRefs.machine);

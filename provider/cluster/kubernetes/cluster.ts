@@ -65,6 +65,9 @@ export class KubernetesCluster implements ClusterClient {
     this.description = describeServer(kubeconfig);
   }
 
+  /** How many times a watch had to list again because the server had forgotten its resourceVersion (410 Gone). */
+  relists = 0;
+
   /** API requests sent so far (retries and watch connections included). */
   get requestCount(): number {
     return this.transport.requestCount;
@@ -123,14 +126,28 @@ export class KubernetesCluster implements ClusterClient {
   }
 
   async watch(ref: ObjectRef, onEvent: (event: WatchEvent) => void): Promise<WatchHandle> {
+    return this.startWatch(ref, onEvent);
+  }
+
+  /**
+   * A watch that starts from a given state instead of a fresh list, and may resync more often: for
+   * tests of the relist path, which emits the difference between that state and the server's.
+   */
+  watchFrom(ref: ObjectRef, initial: ListResult, onEvent: (event: WatchEvent) => void, options: { resyncMs?: number } = {}): Promise<WatchHandle> {
+    return this.startWatch(ref, onEvent, initial, options.resyncMs);
+  }
+
+  private async startWatch(ref: ObjectRef, onEvent: (event: WatchEvent) => void, initial?: ListResult, resyncMs?: number): Promise<WatchHandle> {
     const type = await this.typeOf(ref);
     const watch = new ResourceWatch({
       transport: this.transport,
       request: { method: "GET", path: collectionPath(type, ref.namespace), query: selectorQuery(ref) },
       list: () => this.listWithVersion(ref, type),
       onEvent,
-      resyncMs: this.options.watchResyncMs ?? 300_000,
+      resyncMs: resyncMs ?? this.options.watchResyncMs ?? 300_000,
       log: this.options.log,
+      onRelist: () => this.relists++,
+      initial,
     });
     await watch.start();
     this.watches.add(watch);
@@ -140,23 +157,6 @@ export class KubernetesCluster implements ClusterClient {
         this.watches.delete(watch);
       },
     };
-  }
-
-  /** For tests of the relist path: a watch that starts from a given (possibly forgotten) state. */
-  async watchFrom(ref: ObjectRef, initial: ListResult, onEvent: (event: WatchEvent) => void): Promise<ResourceWatch> {
-    const type = await this.typeOf(ref);
-    const watch = new ResourceWatch({
-      transport: this.transport,
-      request: { method: "GET", path: collectionPath(type, ref.namespace), query: selectorQuery(ref) },
-      list: () => this.listWithVersion(ref, type),
-      onEvent,
-      resyncMs: this.options.watchResyncMs ?? 300_000,
-      log: this.options.log,
-      initial,
-    });
-    await watch.start();
-    this.watches.add(watch);
-    return watch;
   }
 
   async close(): Promise<void> {
@@ -221,10 +221,10 @@ export class KubernetesCluster implements ClusterClient {
   /** A 404 that does not name the object: is the CRD really missing, or is the server still starting? */
   private async typeMissing(type: ResourceType, started: number): Promise<boolean> {
     for (;;) {
-      const ready = await this.transport.request({ method: "GET", path: "/readyz" });
-      if (ready.status === 200 && !(await this.types.served(type))) return true;
-      if (ready.status === 200) return false;
-      if (Date.now() - started > this.unreachableLimitMs) return true;
+      // /readyz fails with 500 while the server starts; any other answer (even 403) lets discovery decide.
+      const { status } = await this.transport.request({ method: "GET", path: "/readyz" });
+      const starting = status >= 500 && Date.now() - started < this.unreachableLimitMs;
+      if (!starting) return !(await this.types.served(type));
       await sleep(500);
     }
   }

@@ -65,7 +65,7 @@ export function forbidden(operation: Operation, type: ResourceType, ref: ObjectR
   const role = type.namespaced && ref.namespace ? "a Role in that namespace (or a ClusterRole)" : "a ClusterRole";
   return new KubernetesApiError(
     "Forbidden",
-    `${describeRef(ref)}: the kubeconfig's user may not ${operation.verb} ${resource} ${scope} on ${describeServer(kubeconfig)} ` +
+    `${describeTarget(ref)}: the kubeconfig's user may not ${operation.verb} ${resource} ${scope} on ${describeServer(kubeconfig)} ` +
       `(the API server said: ${asStatus(body).message ?? "forbidden"}). ` +
       `Fix: bind ${role} that allows verb "${operation.verb}" on resource "${resource}" in API group ${group} to that user, ` +
       `or use a kubeconfig (cluster.kubeconfig / cluster.context) whose user has it`,
@@ -83,9 +83,10 @@ const installedBy: Record<string, string> = {
 };
 
 export function resourceTypeMissing(type: Pick<ResourceType, "group" | "version" | "kind" | "plural">, kubeconfig: LoadedKubeconfig, ref?: ObjectRef): KubernetesApiError {
-  const crd = type.plural ? `${type.plural}.${type.group}` : `${type.kind} in ${type.group}/${type.version}`;
-  const why = installedBy[type.group] ?? `install the CustomResourceDefinition ${crd} (version ${type.version})`;
-  const what = type.group ? `the ${type.kind} CRD (${crd}, version ${type.version})` : `the core kind ${type.kind} (${type.version})`;
+  // The plural is known for the kinds of our table; for others discovery found nothing to name.
+  const crd = type.plural ? `${type.plural}.${type.group}, version ${type.version}` : `API group ${type.group}, version ${type.version}`;
+  const why = installedBy[type.group] ?? `install the CustomResourceDefinition that serves ${type.kind} in ${type.group}/${type.version}`;
+  const what = type.group ? `the ${type.kind} CRD (${crd})` : `the core kind ${type.kind} (${type.version})`;
   return new KubernetesApiError("ResourceTypeMissing", `${what} is not installed on ${describeServer(kubeconfig)}: ${why}`, 404, ref);
 }
 
@@ -120,10 +121,16 @@ export function failed(operation: Operation, ref: ObjectRef, kubeconfig: LoadedK
   const detail = causes.length > 0 && !s.message?.includes(causes[0] ?? "") ? ` (${causes.join("; ")})` : "";
   return new KubernetesApiError(
     code,
-    `cannot ${operation.doing} ${describeRef(ref)} on ${describeServer(kubeconfig)}: ${s.message ?? `HTTP ${status}`}${detail}`,
+    `cannot ${operation.doing} ${describeTarget(ref)} on ${describeServer(kubeconfig)}: ${s.message ?? `HTTP ${status}`}${detail}`,
     status,
     ref,
   );
+}
+
+/** "KataConfig example", or "Pod objects in namespace default" for a list or watch. */
+export function describeTarget(ref: ObjectRef): string {
+  if (ref.name) return describeRef(ref);
+  return `${ref.kind} objects${ref.namespace ? ` in namespace ${ref.namespace}` : ""}`;
 }
 
 export function describeServer(kubeconfig: LoadedKubeconfig): string {

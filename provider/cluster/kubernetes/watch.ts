@@ -1,7 +1,7 @@
 import type { WatchEvent, WatchEventType } from "../client";
 import type { KubeObject } from "../../k8s/meta";
 import { asStatus } from "./errors";
-import { isConnectionError, sleep, type RequestSpec, type Transport, type WatchStream } from "./transport";
+import { isConnectionError, type RequestSpec, type Transport, type WatchStream } from "./transport";
 
 // One kind's watch, kept alive: list once to learn the state and its resourceVersion, then watch from
 // there. A dropped connection (or the server ending the watch) resumes from the last resourceVersion
@@ -24,7 +24,9 @@ export interface ResourceWatchOptions {
   /** Relist this often even when the watch looks healthy (guards against a silently stuck connection). */
   resyncMs: number;
   log?: (message: string) => void;
-  /** For tests: start from this state instead of listing (e.g. a resourceVersion the server has forgotten). */
+  /** Told each time the watch lists again because the server had forgotten its resourceVersion. */
+  onRelist?: () => void;
+  /** For tests: start from this state instead of listing (e.g. one that differs from the server's). */
   initial?: ListResult;
 }
 
@@ -39,8 +41,6 @@ export class ResourceWatch {
   private readonly whenClosed = new Promise<void>((resolve) => (this.wakeClosed = resolve));
   /** Set by an ERROR event; handled once the stream has ended. */
   private expired = false;
-  /** How many times the server said the resourceVersion was too old (for tests and diagnostics). */
-  relists = 0;
 
   constructor(private readonly options: ResourceWatchOptions) {}
 
@@ -62,7 +62,10 @@ export class ResourceWatch {
     while (!this.closed) {
       try {
         if (this.expired || Date.now() >= nextResync) {
-          if (this.expired) this.relists++;
+          if (this.expired) {
+            this.options.log?.(`watch ${this.describe()}: the server no longer has resourceVersion ${this.resourceVersion}; listing again`);
+            this.options.onRelist?.();
+          }
           this.expired = false;
           this.remember(await this.options.list(), true);
           nextResync = Date.now() + this.options.resyncMs;
@@ -78,20 +81,37 @@ export class ResourceWatch {
         }
         this.stream = opened.stream;
         if (this.closed) opened.stream.close();
-        backoff = 100;
-        const resync = sleep(Math.max(0, nextResync - Date.now())).then(() => "resync" as const);
-        const outcome = await Promise.race([opened.stream.ended, resync, this.whenClosed.then(() => "closed" as const)]);
+        const openedAt = Date.now();
+        const resync = this.delay(nextResync - openedAt);
+        const outcome = await Promise.race([opened.stream.ended, resync.done]);
+        resync.cancel();
         opened.stream.close();
         this.stream = undefined;
         if (outcome instanceof Error && !this.closed && !this.expired) this.options.log?.(`watch ${this.describe()} dropped (${outcome.message}); resuming`);
+        // A stream that lived a while was healthy; one cut at once counts as a failure to back off from.
+        if (Date.now() - openedAt > 1000) backoff = 100;
+        else if (outcome instanceof Error) backoff = await this.backOff(backoff);
       } catch (error) {
         if (this.closed) return;
         const why = isConnectionError(error) ? ((error as NodeJS.ErrnoException).code ?? (error as Error).message) : (error as Error).message;
         this.options.log?.(`watch ${this.describe()}: ${why}; retrying in ${backoff} ms`);
-        await Promise.race([sleep(backoff), this.whenClosed]);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        backoff = await this.backOff(backoff);
       }
     }
+  }
+
+  /** Wait `ms` (cut short by close), and answer the next, longer wait. */
+  private async backOff(ms: number): Promise<number> {
+    await this.delay(ms).done;
+    return Math.min(ms * 2, MAX_BACKOFF_MS);
+  }
+
+  /** A timer that close() ends early and that never keeps the process alive once cancelled. */
+  private delay(ms: number): { done: Promise<void>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const done = Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))), this.whenClosed]);
+    void done.then(() => clearTimeout(timer));
+    return { done, cancel: () => clearTimeout(timer) };
   }
 
   private watchRequest(): RequestSpec {

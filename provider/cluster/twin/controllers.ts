@@ -24,11 +24,21 @@ export interface ReconcileContext {
 
 export interface StoreController {
   readonly name: string;
+  /** The kinds whose changes make it run (besides its own wake-ups); unset: any change. */
+  readonly watches?: readonly string[];
   reconcile(ctx: ReconcileContext): ReconcileResult | Promise<ReconcileResult>;
 }
 
 export function storeControllerOf(controller: Controller): StoreController {
-  return { name: controller.name, reconcile: ({ client, now }) => controller.reconcile(client, now) };
+  return { name: controller.name, watches: controller.watches, reconcile: ({ client, now }) => controller.reconcile(client, now) };
+}
+
+/** A registered controller and what makes it due: a change of a kind it watches, or its wake-up. */
+interface Entry {
+  controller: StoreController;
+  watches?: ReadonlySet<string>;
+  dirty: boolean;
+  wakeAt?: Date;
 }
 
 export class ControllerError extends Error {
@@ -50,7 +60,7 @@ export interface RunnerLimits {
 }
 
 export class ControllerRunner {
-  private readonly controllers: StoreController[] = [];
+  private readonly entries: Entry[] = [];
   private readonly client: StoreClient;
   private readonly maxRounds: number;
   private readonly maxWakeups: number;
@@ -63,41 +73,52 @@ export class ControllerRunner {
     this.maxRounds = limits.maxRounds ?? 100;
     this.maxWakeups = limits.maxWakeups ?? 100_000;
     this.client = new StoreClient(store, () => time.now());
+    // A controller runs again only when something it watches changed (or at its wake-up), as an
+    // operator driven by informers would: that keeps thousands of node updates linear.
+    store.onChange((event) => {
+      for (const entry of this.entries) if (!entry.watches || entry.watches.has(event.object.kind)) entry.dirty = true;
+    });
   }
 
   get names(): string[] {
-    return this.controllers.map((c) => c.name);
+    return this.entries.map((e) => e.controller.name);
   }
 
   add(controller: StoreController): void {
-    if (this.controllers.some((c) => c.name === controller.name)) {
+    if (this.entries.some((e) => e.controller.name === controller.name)) {
       throw new Error(`a twin controller named "${controller.name}" is already registered`);
     }
-    this.controllers.push(controller);
+    this.entries.push({ controller, watches: controller.watches && new Set(controller.watches), dirty: true });
   }
 
-  /** Run every controller until none changes anything; returns the earliest future wake-up asked for. */
+  /** Run the due controllers until none is due; returns the earliest future wake-up asked for. */
   async settle(): Promise<{ wakeAt?: Date; by?: string }> {
     let changedBy: string[] = [];
     for (let round = 1; round <= this.maxRounds; round++) {
       changedBy = [];
-      let next: { wakeAt?: Date; by?: string } = {};
       const now = this.time.now();
-      for (const controller of this.controllers) {
-        const result = await this.reconcile(controller, now);
-        if (result.changed) changedBy.push(controller.name);
-        const wakeAt = result.wakeAt;
-        if (wakeAt && wakeAt.getTime() > now.getTime() && (!next.wakeAt || wakeAt < next.wakeAt)) {
-          next = { wakeAt, by: controller.name };
-        }
+      const due = this.entries.filter((e) => e.dirty || (e.wakeAt && e.wakeAt.getTime() <= now.getTime()));
+      if (due.length === 0) return this.nextWakeup();
+      for (const entry of due) {
+        entry.dirty = false;
+        const result = await this.reconcile(entry.controller, now);
+        if (result.changed) changedBy.push(entry.controller.name);
+        entry.wakeAt = result.wakeAt && result.wakeAt.getTime() > now.getTime() ? result.wakeAt : undefined;
       }
-      if (changedBy.length === 0) return next;
     }
     const names = changedBy.map((n) => `"${n}"`).join(", ");
     throw new ControllerError(
       `twin controllers did not settle after ${this.maxRounds} passes at ${this.time.now().toISOString()}: ${names} still reported changes on every pass (a controller that writes without converging)`,
       changedBy[0] ?? "",
     );
+  }
+
+  private nextWakeup(): { wakeAt?: Date; by?: string } {
+    let next: { wakeAt?: Date; by?: string } = {};
+    for (const entry of this.entries) {
+      if (entry.wakeAt && (!next.wakeAt || entry.wakeAt < next.wakeAt)) next = { wakeAt: entry.wakeAt, by: entry.controller.name };
+    }
+    return next;
   }
 
   /** Move time to `target`, stopping at every wake-up on the way, then settle there. */

@@ -100,15 +100,15 @@ export class EmbeddedCluster implements ClusterClient {
   }
 
   apply<T extends KubeObject = KubeObject>(object: KubeObject): Promise<T> {
-    return this.transaction(() => this.store.apply<T>(object));
+    return this.transaction(() => structuredClone(this.store.apply<T>(object)));
   }
 
   patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
-    return this.transaction(() => this.store.patch<T>(ref, patch));
+    return this.transaction(() => structuredClone(this.store.patch<T>(ref, patch)));
   }
 
   patchStatus<T extends KubeObject = KubeObject>(ref: ObjectRef, status: unknown): Promise<T> {
-    return this.transaction(() => this.store.patchStatus<T>(ref, status));
+    return this.transaction(() => structuredClone(this.store.patchStatus<T>(ref, status)));
   }
 
   delete(ref: ObjectRef): Promise<boolean> {

@@ -23,11 +23,11 @@ export class StoreClient implements ClusterClient {
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
-    return this.store.get<T>(ref);
+    return this.store.peek<T>(ref);
   }
 
   async list<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: ListOptions): Promise<T[]> {
-    return this.store.list<T>(ref, options);
+    return this.store.peekList<T>(ref, options);
   }
 
   async apply<T extends KubeObject = KubeObject>(object: KubeObject): Promise<T> {

@@ -16,7 +16,9 @@ import { applyMergePatch, isPlainObject } from "./merge-patch";
 
 // The twin's object store: what the API server and etcd do for the handlers, in memory and synchronous.
 // Objects are keyed by apiVersion/kind/namespace/name; whether a kind is namespaced is the caller's
-// business (namespace absent = cluster-scoped). Everything handed out is a copy.
+// business (namespace absent = cluster-scoped). Stored objects are deep-frozen and replaced, never
+// changed in place: get and list hand out copies; peek, peekList and the writes hand out the stored
+// objects themselves (read-only), which is what lets controllers list thousands of nodes per change.
 
 export type StoreOperation = "CREATE" | "UPDATE" | "DELETE";
 
@@ -60,6 +62,8 @@ const serverOwnedMeta = ["uid", "resourceVersion", "generation", "creationTimest
 
 export class ObjectStore {
   private readonly kinds = new Map<string, Map<string, KubeObject>>();
+  /** Each kind's objects in key order, rebuilt on the first list after a change of that kind. */
+  private readonly sortedKinds = new Map<string, KubeObject[]>();
   private readonly byUid = new Map<string, KubeObject>();
   private readonly admission = new Map<string, Set<AdmissionHook>>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -80,6 +84,7 @@ export class ObjectStore {
   /** Replace the whole contents (loading a state file). Emits no events. */
   load(contents: StoreContents): void {
     this.kinds.clear();
+    this.sortedKinds.clear();
     this.byUid.clear();
     this.counter = contents.resourceVersion;
     for (const object of contents.objects) this.put(structuredClone(object));
@@ -104,22 +109,40 @@ export class ObjectStore {
   }
 
   get<T extends KubeObject = KubeObject>(ref: ObjectRef): T | undefined {
-    const found = this.lookup(requireName(ref));
-    return found ? (structuredClone(found) as T) : undefined;
+    const found = this.peek<T>(ref);
+    return found ? structuredClone(found) : undefined;
   }
 
-  /** Objects of ref's apiVersion and kind; only ref.namespace's when set (and only ref.name when set). */
   list<T extends KubeObject = KubeObject>(ref: ObjectRef, options: ListOptions = {}): T[] {
-    const bucket = this.kinds.get(kindKey(ref.apiVersion, ref.kind));
+    return this.peekList<T>(ref, options).map((object) => structuredClone(object));
+  }
+
+  /** The stored object itself, frozen: for controllers inside a transaction, which only read it. */
+  peek<T extends KubeObject = KubeObject>(ref: ObjectRef): T | undefined {
+    return this.lookup(requireName(ref)) as T | undefined;
+  }
+
+  /**
+   * The stored objects themselves, frozen, of ref's apiVersion and kind; only ref.namespace's when
+   * set (and only ref.name when set). No copies: controllers list thousands of nodes per change.
+   */
+  peekList<T extends KubeObject = KubeObject>(ref: ObjectRef, options: ListOptions = {}): T[] {
+    const key = kindKey(ref.apiVersion, ref.kind);
+    const bucket = this.kinds.get(key);
     if (!bucket) return [];
+    let ordered = this.sortedKinds.get(key);
+    if (!ordered) {
+      ordered = this.sorted(bucket.values());
+      this.sortedKinds.set(key, ordered);
+    }
     const matches: KubeObject[] = [];
-    for (const object of bucket.values()) {
+    for (const object of ordered) {
       if (ref.namespace !== undefined && object.metadata.namespace !== ref.namespace) continue;
       if (ref.name !== undefined && object.metadata.name !== ref.name) continue;
       if (options.labelSelector && !selectorMatches(options.labelSelector, object.metadata.labels)) continue;
       matches.push(object);
     }
-    return this.sorted(matches).map((object) => structuredClone(object) as T);
+    return matches as T[];
   }
 
   create<T extends KubeObject = KubeObject>(object: KubeObject, options: CreateOptions = {}): T {
@@ -198,7 +221,7 @@ export class ObjectStore {
     const next: KubeObject = { ...existing, metadata: { ...existing.metadata } };
     if (status === undefined || status === null) delete next.status;
     else next.status = structuredClone(status);
-    if (isDeepStrictEqual(existing, next)) return structuredClone(existing) as T;
+    if (isDeepStrictEqual(existing, next)) return existing as T;
     return this.write(next, "MODIFIED") as T;
   }
 
@@ -234,11 +257,11 @@ export class ObjectStore {
     const specChanged = !isDeepStrictEqual(bodyOf(existing), bodyOf(next));
     metadata.generation = (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (isDeepStrictEqual(existing, next)) return structuredClone(existing) as T;
+    if (isDeepStrictEqual(existing, next)) return existing as T;
     this.admit(next, "UPDATE");
     if (metadata.deletionTimestamp && (metadata.finalizers ?? []).length === 0) {
       this.remove(next);
-      return structuredClone(next) as T;
+      return next as T;
     }
     return this.write(next, "MODIFIED") as T;
   }
@@ -255,6 +278,7 @@ export class ObjectStore {
   private remove(object: KubeObject): void {
     const ref = refOf(object);
     this.kinds.get(kindKey(ref.apiVersion, ref.kind))?.delete(nameKey(ref));
+    this.sortedKinds.delete(kindKey(ref.apiVersion, ref.kind));
     if (object.metadata.uid) this.byUid.delete(object.metadata.uid);
     this.counter += 1;
     this.emit("DELETED", { ...object, metadata: { ...object.metadata, resourceVersion: String(this.counter) } });
@@ -300,7 +324,7 @@ export class ObjectStore {
     const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(this.counter) } };
     this.put(stored);
     this.emit(type, stored);
-    return structuredClone(stored);
+    return stored;
   }
 
   private put(object: KubeObject): void {
@@ -311,7 +335,8 @@ export class ObjectStore {
       bucket = new Map();
       this.kinds.set(key, bucket);
     }
-    bucket.set(nameKey(ref), object);
+    bucket.set(nameKey(ref), deepFreeze(object));
+    this.sortedKinds.delete(key);
     if (object.metadata.uid) this.byUid.set(object.metadata.uid, object);
   }
 
@@ -331,9 +356,18 @@ export class ObjectStore {
 
   private emit(type: WatchEventType, object: KubeObject): void {
     if (this.listeners.size === 0) return;
-    const event = { type, object: structuredClone(object) };
+    const event = { type, object: deepFreeze(object) };
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/** Stored objects are never changed in place (every write builds a new one), so they can be shared. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 function kindKey(apiVersion: string, kind: string): string {
