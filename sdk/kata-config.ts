@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { KataConfigSpec, KataConfigStatus } from "../provider/kata/model";
+import type { KataConfigSpec, KataNodes } from "../provider/kata/model";
 import { clusterInput, metadataWithName, MODULE, ownerKey } from "./common";
 import { kataConfigProvider } from "./provider-stubs";
 import type { ClusterArgs, DeepInput, MetadataArgs, Timeouts } from "./types";
@@ -14,6 +14,22 @@ export interface KataConfigArgs {
   timeouts?: DeepInput<Timeouts>;
 }
 
+/** The InProgress condition as the outputs carry it. */
+export interface KataConfigCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/** The operator's status as an output: every field present (empty lists and zero counts before any progress). */
+export interface KataConfigStatusOutput {
+  kataNodes: KataNodes;
+  conditions: KataConfigCondition[];
+  runtimeClasses: string[];
+}
+
 /**
  * OpenShift sandboxed containers' KataConfig. `pulumi up` installs the Kata runtime on the selected
  * workers and follows them node by node until the RuntimeClass exists; `pulumi destroy` follows the
@@ -23,7 +39,7 @@ export class KataConfig extends pulumi.dynamic.Resource {
   declare readonly metadata: pulumi.Output<MetadataArgs>;
   declare readonly spec: pulumi.Output<KataConfigSpec>;
   /** The operator's status: kataNodes (per-node progress), the InProgress condition, runtimeClasses. */
-  declare readonly status: pulumi.Output<KataConfigStatus>;
+  declare readonly status: pulumi.Output<KataConfigStatusOutput>;
   /** "kata" once the RuntimeClass exists: give it to pods as spec.runtimeClassName. */
   declare readonly runtimeClassName: pulumi.Output<string>;
 

@@ -197,7 +197,8 @@ function outputsOf(inputs: KataConfigInputs, live: KataConfig | undefined): Kata
   const status = live?.status ?? {};
   return {
     ...rest,
-    status,
+    // Every field present, so that programs can use status.kataNodes.readyNodeCount from the start.
+    status: { ...status, kataNodes: status.kataNodes ?? { nodeCount: 0, readyNodeCount: 0 }, conditions: status.conditions ?? [], runtimeClasses: status.runtimeClasses ?? [] },
     runtimeClassName: status.runtimeClasses?.includes(KATA_RUNTIME_CLASS) ? KATA_RUNTIME_CLASS : "",
   };
 }

@@ -26,11 +26,14 @@ export class KataProgress {
     const conditionLine = condition
       ? `InProgress ${condition.status}${condition.reason ? ` (${condition.reason})` : ""}${condition.message ? `: ${condition.message}` : ""}`
       : "";
-    if (conditionLine && conditionLine !== this.condition) lines.push(conditionLine);
+    const conditionChanged = conditionLine !== "" && conditionLine !== this.condition;
     this.condition = conditionLine || this.condition;
 
     const kataNodes = status?.kataNodes;
-    if (!kataNodes) return lines;
+    // Going into a phase reads best before its node lines, coming out of it after them.
+    const conditionFirst = condition?.status === "True";
+    if (conditionChanged && conditionFirst) lines.push(conditionLine);
+    if (!kataNodes) return conditionChanged && !conditionFirst ? [...lines, conditionLine] : lines;
     const counts = `(${kataNodes.readyNodeCount}/${kataNodes.nodeCount} ready)`;
     const now = new Map<string, KataNodeList>();
     for (const list of kataNodeLists) for (const node of kataNodes[list] ?? []) now.set(node, list);
@@ -45,6 +48,7 @@ export class KataProgress {
       (list === "installed" ? finished : moved).push(`${node}: ${words[list]} ${counts}`);
     }
     lines.push(...finished, ...moved);
+    if (conditionChanged && !conditionFirst) lines.push(conditionLine);
     this.nodeStates = now;
     return lines;
   }

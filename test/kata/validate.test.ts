@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { validateKataConfig } from "../../provider/kata/validate";
 
 describe("KataConfig validation", () => {
-  it.each([
+  it.each<[unknown, string]>([
     [{}, "empty: every field is optional"],
     [{ spec: { logLevel: "debug" } }, "a CRI-O log level"],
     [{ metadata: { name: "example-kataconfig" }, spec: { kataConfigPoolSelector: { matchLabels: { "custom-kata": "test" } } } }, "a selector"],
     [{ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } } }, "an In expression"],
     [{ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "gpu", operator: "DoesNotExist" }] } } }, "a DoesNotExist expression"],
     [{ spec: { checkNodeEligibility: true, enablePeerPods: false } }, "booleans"],
-  ])("accepts %j (%s)", (input) => {
+  ])("accepts %j (%s)", (input, _why) => {
     expect(validateKataConfig(input)).toMatchObject({ ok: true });
   });
 
