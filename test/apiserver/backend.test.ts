@@ -208,11 +208,12 @@ describe("CRDs generated from the zod models", () => {
     expect(worker?.spec).toMatchObject({ machineConfigSelector: { matchLabels: { "machineconfiguration.openshift.io/role": "worker" } }, paused: false });
     // KataConfig's spec is strict in the model (as upstream's CRD): an unknown field is pruned. A
     // server-side dry run, so that the operator does not start installing.
-    const file = join(mkdtempSync(join(tmpdir(), "kc-")), "kataconfig.json");
+    const dir = mkdtempSync(join(tmpdir(), "kc-"));
+    const file = join(dir, "kataconfig.json");
     writeFileSync(file, JSON.stringify({ apiVersion: kataRef.apiVersion, kind: kataRef.kind, metadata: { name: "pruned" }, spec: { logLevel: "debug", bogus: true } }));
     const dryRun = JSON.parse(await kubectl(env.cluster, "create", "--dry-run=server", "--validate=false", "-o", "json", "-f", file)) as KubeObject;
     expect(dryRun.spec).toEqual({ logLevel: "debug" });
-    rmSync(file);
+    rmSync(dir, { recursive: true });
     for (const maxUnhealthy of [2, "40%"]) {
       const mhc = await env.client.apply({
         apiVersion: "cluster.x-k8s.io/v1beta1",

@@ -1,0 +1,86 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ClusterClient } from "../../provider/cluster/client";
+import type { Controller } from "../../provider/cluster/controller";
+import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
+import { kataOperatorController, machineConfigController, refs } from "../../provider/kata/controller";
+import { capiRefs, machineHealthCheckController, machineInfrastructureController, ownerRemediationController } from "../../provider/mhc/controller";
+import { ownerReferenceCollector } from "./garbage-collector";
+import { OperatorRunner } from "./operator-runner";
+import { recordWrites } from "./write-log";
+
+// The dev cluster's operator process: the twin's controllers (KataConfig operator, Machine Config
+// Operator rollout, Cluster API's health check, owner remediation and infrastructure) plus garbage
+// collection by owner reference, run against the API server through the Kubernetes backend.
+//
+//   tsx tools/dev-cluster/operator.ts --kubeconfig <file> --state-dir <dir> [--node-update-ms 3000] [--node-startup-ms 3000]
+
+export interface OperatorSettings {
+  nodeUpdateMs: number;
+  nodeStartupMs: number;
+}
+
+export function operatorControllers(settings: OperatorSettings): Controller[] {
+  return [
+    kataOperatorController,
+    machineConfigController({ nodeUpdateMs: settings.nodeUpdateMs }),
+    machineHealthCheckController,
+    ownerRemediationController(),
+    machineInfrastructureController({ nodeStartupMs: settings.nodeStartupMs }),
+    // No kube-controller-manager: the RuntimeClasses a deleted KataConfig owned go here.
+    ownerReferenceCollector([refs.runtimeClass]),
+  ];
+}
+
+export const watchedKinds = [
+  refs.kataConfig,
+  refs.node,
+  refs.pod,
+  refs.pool,
+  refs.runtimeClass,
+  capiRefs.cluster,
+  capiRefs.machine,
+  capiRefs.machineSet,
+  capiRefs.machineHealthCheck,
+  capiRefs.kubeadmControlPlane,
+];
+
+export async function runOperator(client: ClusterClient, settings: OperatorSettings, log: (message: string) => void): Promise<OperatorRunner> {
+  const runner = new OperatorRunner({ client, controllers: operatorControllers(settings), watch: watchedKinds, log });
+  await runner.start();
+  return runner;
+}
+
+function argument(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : fallback;
+  if (value === undefined) throw new Error(`operator: --${name} is required`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+  const stateDir = argument("state-dir");
+  const settings = { nodeUpdateMs: Number(argument("node-update-ms", "3000")), nodeStartupMs: Number(argument("node-startup-ms", "3000")) };
+  const client = await openKubernetesCluster(
+    { kubeconfig: readFileSync(argument("kubeconfig"), "utf8") },
+    { fieldManager: "pulumi-cluster-runtime-operator", log, unreachableLimitMs: 120_000 },
+  );
+  const runner = await runOperator(recordWrites(client, join(stateDir, "operator-writes.jsonl")), settings, log);
+  log(`operator running on ${client.description}: node update ${settings.nodeUpdateMs} ms, node start-up ${settings.nodeStartupMs} ms`);
+  writeFileSync(join(stateDir, "operator.ready"), `${process.pid}\n`);
+  const stop = async () => {
+    await runner.stop();
+    await client.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`operator failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
