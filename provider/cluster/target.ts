@@ -10,26 +10,26 @@ import { goDurationSchema } from "../lifecycle/timeouts";
 
 export const embeddedTargetSchema = z.strictObject({
   /** A fixture file (multi-document YAML), relative to the program or one the package ships: "fixtures/two-workers.yaml". */
-  fixture: z.string().min(1, "must name a fixture file").optional(),
+  fixture: z.string().min(1, "must name a fixture file").optional().meta({ description: "Multi-document YAML of the cluster's objects (and a schedule of events); the package ships fixtures/two-workers.yaml and fixtures/capi-quickstart.yaml." }),
   /** Where the twin keeps its state between runs; default .state/twin/<fixture>.json in the program's directory. */
-  stateFile: z.string().min(1).optional(),
+  stateFile: z.string().min(1).optional().meta({ description: "Where the twin keeps its state between runs. Default .state/twin/<fixture>.json in the program's directory." }),
   /** How much faster than the wall clock the twin's time runs (demo speed-up). */
-  timeScale: z.number({ error: "must be a number" }).positive("must be greater than 0").max(100_000, "must be at most 100000").optional(),
+  timeScale: z.number({ error: "must be a number" }).positive("must be greater than 0").max(100_000, "must be at most 100000").optional().meta({ description: "How much faster than the wall clock the twin's time runs. Default 60." }),
   /** Time moves only while a handler waits, so waits end at once (tests, CI); default: scaled wall-clock time. */
-  virtualTime: z.boolean({ error: "must be true or false" }).optional(),
+  virtualTime: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Time moves only while a resource waits, so waits end at once (tests, CI)." }),
   /** How long the twin takes to move one node to a new machine config. */
-  nodeUpdateTime: goDurationSchema.optional(),
+  nodeUpdateTime: goDurationSchema.optional().meta({ description: "How long the twin takes to move one node to a new machine config (Go duration). Default 5m." }),
 });
 export type EmbeddedTarget = z.infer<typeof embeddedTargetSchema>;
 
 export const kubeconfigTargetSchema = z.strictObject({
   /** Kubeconfig contents (YAML). A secret: never logged, kept secret in state. */
-  kubeconfig: z.string().min(1, "must not be empty").optional(),
-  context: z.string().min(1, "must not be empty").optional(),
+  kubeconfig: z.string().min(1, "must not be empty").optional().meta({ description: "Kubeconfig contents (YAML). Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config)." }),
+  context: z.string().min(1, "must not be empty").optional().meta({ description: "The kubeconfig context to use. Default: its current context." }),
 });
 export type KubeconfigTarget = z.infer<typeof kubeconfigTargetSchema>;
 
-export const clusterTargetSchema = z.union([z.strictObject({ embedded: embeddedTargetSchema }), kubeconfigTargetSchema], {
+export const clusterTargetSchema = z.union([z.strictObject({ embedded: embeddedTargetSchema.meta({ description: "The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster." }) }), kubeconfigTargetSchema], {
   error: 'must be { embedded: { fixture } } for the embedded twin, or { kubeconfig?, context? } for a real cluster',
 });
 export type ClusterTarget = z.infer<typeof clusterTargetSchema>;

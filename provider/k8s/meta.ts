@@ -47,10 +47,12 @@ export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 /** The metadata a user may set on a resource they declare (validated strictly). */
 export function declaredMetaSchema(scope: "Cluster" | "Namespaced") {
   return z.object({
-    name: objectNameSchema.optional(),
-    namespace: scope === "Namespaced" ? namespaceNameSchema.optional() : z.undefined({ error: "must not be set: the object is cluster-scoped" }).optional(),
-    labels: labelMapSchema.optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
+    name: objectNameSchema.optional().meta({ description: "The object's name. Default: the resource's Pulumi name." }),
+    namespace: scope === "Namespaced"
+      ? namespaceNameSchema.optional().meta({ description: "The object's namespace. Default: default." })
+      : z.undefined({ error: "must not be set: the object is cluster-scoped" }).optional(),
+    labels: labelMapSchema.optional().meta({ description: "Labels of the object." }),
+    annotations: z.record(z.string(), z.string()).optional().meta({ description: "Annotations of the object." }),
   });
 }
 

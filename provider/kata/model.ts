@@ -20,18 +20,19 @@ export const PEER_PODS_RUNTIME_CLASS = "kata-remote";
 export const logLevels = ["trace", "debug", "info", "warn", "error", "fatal", "panic"] as const;
 
 export const kataConfigSpecSchema = z.strictObject({
-  kataConfigPoolSelector: labelSelectorSchema.optional(),
-  checkNodeEligibility: z.boolean({ error: "must be true or false" }).optional(),
+  kataConfigPoolSelector: labelSelectorSchema.optional().meta({ description: "Which worker nodes get kata (labels of the Node objects). Unset: every worker." }),
+  checkNodeEligibility: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Only nodes that Node Feature Discovery labelled feature.node.kubernetes.io/runtime.kata=true. Default false." }),
   logLevel: z
     .enum(logLevels, { error: `must be one of the CRI-O log levels: ${logLevels.join(", ")}` })
-    .optional(),
-  enablePeerPods: z.boolean({ error: "must be true or false" }).optional(),
+    .optional()
+    .meta({ description: `CRI-O log level on the kata nodes: ${logLevels.join(", ")}. Default info.` }),
+  enablePeerPods: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Also create the kata-remote RuntimeClass (peer pods). Default false." }),
 });
 export type KataConfigSpec = z.infer<typeof kataConfigSpecSchema>;
 
 export const kataNodesSchema = z.object({
-  nodeCount: z.number().int(),
-  readyNodeCount: z.number().int(),
+  nodeCount: z.number().int().meta({ description: "Nodes selected for kata (labelled kata-oc); 0 as soon as removal starts." }),
+  readyNodeCount: z.number().int().meta({ description: "Nodes with kata installed." }),
   waitingToInstall: z.array(z.string()).optional(),
   installing: z.array(z.string()).optional(),
   installed: z.array(z.string()).optional(),
@@ -53,9 +54,9 @@ export const kataNodeLists: readonly KataNodeList[] = [
 ];
 
 export const kataConfigStatusSchema = z.looseObject({
-  kataNodes: kataNodesSchema.optional(),
-  conditions: z.array(conditionSchema).optional(),
-  runtimeClasses: z.array(z.string()).optional(),
+  kataNodes: kataNodesSchema.optional().meta({ description: "Per-node progress: counts and the node lists (waitingToInstall, installing, installed, failedToInstall, waitingToUninstall, uninstalling, failedToUninstall)." }),
+  conditions: z.array(conditionSchema).optional().meta({ description: "The InProgress condition: Installing, Updating, Uninstalling, Failed (Node <name> Degraded: <reason>), BlockedByExistingKataPods, or False with empty reason when done." }),
+  runtimeClasses: z.array(z.string()).optional().meta({ description: "RuntimeClasses the operator created (kata; kata-remote with peer pods)." }),
 });
 export type KataConfigStatus = z.infer<typeof kataConfigStatusSchema>;
 

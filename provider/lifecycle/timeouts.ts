@@ -8,9 +8,9 @@ export const goDurationSchema = z.string().refine((text) => (parseGoDuration(tex
 });
 
 export const timeoutsSchema = z.strictObject({
-  create: goDurationSchema.optional(),
-  update: goDurationSchema.optional(),
-  delete: goDurationSchema.optional(),
+  create: goDurationSchema.optional().meta({ description: "Limit of the wait after create (Go duration)." }),
+  update: goDurationSchema.optional().meta({ description: "Limit of the wait after update (Go duration)." }),
+  delete: goDurationSchema.optional().meta({ description: "Limit of the wait for the removal (Go duration)." }),
 });
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 export type Operation = keyof Timeouts;

@@ -24,7 +24,14 @@ function gateLine(before: { spec: Policy; evaluation: Evaluation }, after: { spe
   const verdict = before.evaluation.remediationAllowed === after.evaluation.remediationAllowed
     ? after.evaluation.remediationAllowed ? "still allowed" : "still short-circuited"
     : after.evaluation.remediationAllowed ? "now allowed" : "now short-circuited: no machine would be remediated";
-  return `${policyText(before.spec)} → ${policyText(after.spec)}: ${total} machines, limit ${limitText(before.spec, before.evaluation.expectedMachines)} → ${limitText(after.spec, total)}, ${notHealthy} unhealthy now: ${verdict}`;
+  return `${policyChange(before.spec, after.spec)}: ${total} machines, limit ${limitText(before.spec, before.evaluation.expectedMachines)} → ${limitText(after.spec, total)}, ${notHealthy} unhealthy now: ${verdict}`;
+}
+
+/** "maxUnhealthy 40% → 20%", or "maxUnhealthy 40% → unhealthyRange [1-3]" when the kind of limit changes. */
+function policyChange(before: Policy, after: Policy): string {
+  const [from, to] = [policyText(before), policyText(after)];
+  const [fromField, toField] = [from.split(" ")[0], to.split(" ")[0]];
+  return fromField === toField ? `${from} → ${to.slice(toField!.length + 1)}` : `${from} → ${to}`;
 }
 
 function policyText(spec: Policy): string {

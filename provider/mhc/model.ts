@@ -149,8 +149,8 @@ const durationString = (problem: (text: string) => string | undefined) =>
 export const declaredUnhealthyConditionSchema = z.strictObject({
   type: nonEmptyString('the Node condition type to watch, like "Ready"'),
   status: nonEmptyString('the condition status that counts as unhealthy, like "False" or "Unknown"'),
-  timeout: durationString(conditionTimeoutProblem),
-});
+  timeout: durationString(conditionTimeoutProblem).meta({ description: 'How long the condition must last before the machine is unhealthy (Go duration: "300s", "5m").' }),
+}).meta({ description: "A Node condition that, held for its timeout, makes the machine unhealthy. Conditions are OR-ed." });
 
 export const declaredRemediationTemplateSchema = z.strictObject({
   apiVersion: nonEmptyString('the API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1"'),
@@ -167,27 +167,29 @@ export const declaredMachineHealthCheckSpecSchema = z
     clusterName: nonEmptyString("the name of the Cluster whose Machines this health check watches").max(
       maxClusterNameLength,
       { error: (issue) => `must be at most ${maxClusterNameLength} characters; got ${String(issue.input).length}` },
-    ),
+    ).meta({ description: "The Cluster whose machines are checked (1 to 63 characters). Changing it replaces the MachineHealthCheck." }),
     selector: labelSelectorSchema.refine((selector) => !isEmptySelector(selector), {
       error: "must not be empty: an empty selector would pick every Machine of the cluster; add matchLabels or matchExpressions",
-    }),
+    }).meta({ description: "Which Machines are checked (non-empty label selector, in the MachineHealthCheck's namespace)." }),
     unhealthyConditions: z
       .array(declaredUnhealthyConditionSchema)
       .max(maxUnhealthyConditions, {
         error: (issue) =>
           `must have at most ${maxUnhealthyConditions} conditions; got ${(issue.input as unknown[]).length}`,
       })
-      .optional(),
-    maxUnhealthy: maxUnhealthySchema.default(defaultMaxUnhealthy),
+      .optional()
+      .meta({ description: "Node conditions that make a machine unhealthy when held for their timeout (at most 100)." }),
+    maxUnhealthy: maxUnhealthySchema.default(defaultMaxUnhealthy).meta({ description: 'Remediation happens only while at most this many checked machines are not healthy: a number, or a percentage like "40%" (rounded down). Default "100%".' }),
     unhealthyRange: z
       .string()
       .superRefine((text, ctx) => {
         const parsed = parseUnhealthyRange(text);
         if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
       })
-      .optional(),
-    nodeStartupTimeout: durationString(nodeStartupTimeoutProblem).default(defaultNodeStartupTimeout),
-    remediationTemplate: declaredRemediationTemplateSchema.optional(),
+      .optional()
+      .meta({ description: 'Remediation happens only while the number of not-healthy machines is within this range, like "[3-5]"; takes precedence over maxUnhealthy.' }),
+    nodeStartupTimeout: durationString(nodeStartupTimeoutProblem).default(defaultNodeStartupTimeout).meta({ description: 'How long a machine may go without a Node before it is unhealthy (Go duration, 0 disables, else at least 30s). Default "10m".' }),
+    remediationTemplate: declaredRemediationTemplateSchema.optional().meta({ description: "External remediation: a template in the same namespace; a remediation request named after the machine is created instead of replacing it." }),
   })
   .superRefine(
     (spec, ctx) => {

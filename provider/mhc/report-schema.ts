@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { conditionSchema } from "../k8s/meta";
+import type { Evaluation } from "./evaluate";
+
+// The shape of the `report` output (an Evaluation) as a model, so that schema.json can describe it.
+// The type checks below keep it and the Evaluation interface the same.
+
+export const machineVerdictSchema = z.object({
+  name: z.string().meta({ description: "The Machine's name." }),
+  state: z.enum(["healthy", "unhealthy", "pending", "skipped"]).meta({ description: "The health controller's verdict." }),
+  reason: z.string().optional().meta({ description: "Why: UnhealthyNode, NodeStartupTimeout, MachineHasFailure, NodeNotFound, HasRemediateMachineAnnotation, or a pending/skip reason." }),
+  message: z.string().optional().meta({ description: "The controller's message, e.g. \"Condition Ready on node is reporting status False for more than 5m0s\"." }),
+  recheckAfterSeconds: z.number().optional().meta({ description: "For a pending machine: when it would turn unhealthy if nothing changes." }),
+  remediatedBy: z.enum(["MachineSet", "KubeadmControlPlane", "external", "none"]).meta({ description: "Who replaces the machine when it is unhealthy; none: it stays marked and is never replaced." }),
+});
+
+export const evaluationSchema = z.object({
+  paused: z.boolean().meta({ description: "The Cluster or the MachineHealthCheck is paused: nothing is checked." }),
+  expectedMachines: z.number().meta({ description: "Machines checked (paused and skip-remediation machines left out)." }),
+  currentHealthy: z.number().meta({ description: "Machines healthy now." }),
+  remediationsAllowed: z.number().meta({ description: "How many more machines may turn unhealthy before remediation is short-circuited." }),
+  remediationAllowed: z.boolean().meta({ description: "Whether unhealthy machines are remediated now (false: short-circuited by maxUnhealthy or unhealthyRange)." }),
+  targets: z.array(z.string()).meta({ description: "Names of the checked machines, sorted." }),
+  conditions: z.array(conditionSchema).meta({ description: "The RemediationAllowed condition, with the controller's message when short-circuited." }),
+  machines: z.array(machineVerdictSchema).meta({ description: "Every selected machine with its verdict." }),
+  requeueAfterSeconds: z.number().optional().meta({ description: "When the soonest pending machine is checked again." }),
+});
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _reportMatchesEvaluation: Same<Omit<z.infer<typeof evaluationSchema>, "conditions">, Omit<Evaluation, "conditions">> = true;
+void _reportMatchesEvaluation;

@@ -1,0 +1,167 @@
+import type { z } from "zod";
+import { clusterTargetSchema } from "../../provider/cluster/target";
+import { type JsonSchema, modelJsonSchema } from "../../provider/crds/json-schema";
+import { declaredMetaSchema } from "../../provider/k8s/meta";
+import { kataConfigSpecSchema, kataConfigStatusSchema } from "../../provider/kata/model";
+import { timeoutsSchema } from "../../provider/lifecycle/timeouts";
+import { declaredMachineHealthCheckSpecSchema, machineHealthCheckStatusSchema } from "../../provider/mhc/model";
+import { evaluationSchema } from "../../provider/mhc/report-schema";
+
+// The Pulumi package schema (schema.json) of both resources, generated from the zod models:
+// every nested object becomes a named type, descriptions come from the models' metadata.
+
+export const PACKAGE = "cluster-runtime";
+
+type PropertySpec = Record<string, unknown>;
+interface ObjectTypeSpec {
+  type: "object";
+  description?: string;
+  properties: Record<string, PropertySpec>;
+  required?: string[];
+}
+
+const ANY = { $ref: "pulumi.json#/Any" };
+
+/** Collects the named object types while it converts JSON Schema nodes into property specs. */
+class TypeCollector {
+  readonly types: Record<string, ObjectTypeSpec> = {};
+
+  property(node: JsonSchema, typeName: string, description = node.description): PropertySpec {
+    const withDescription = (spec: PropertySpec) => (description ? { ...spec, description } : spec);
+    const members = node.anyOf ?? node.oneOf;
+    if (members) {
+      if (members.every((m) => m.type === "object")) {
+        // A union of objects (the cluster target) is one object type with every member's fields.
+        return withDescription(this.objectType({ type: "object", properties: Object.assign({}, ...members.map((m) => m.properties ?? {})) }, typeName));
+      }
+      return withDescription({ oneOf: members.map((m) => this.property(m, typeName, undefined)) });
+    }
+    switch (node.type) {
+      case "object":
+        if (node.properties && Object.keys(node.properties).length > 0) return withDescription(this.objectType(node, typeName));
+        if (node.additionalProperties && typeof node.additionalProperties === "object" && node.additionalProperties.type) {
+          return withDescription({ type: "object", additionalProperties: this.property(node.additionalProperties, `${typeName}Value`, undefined) });
+        }
+        return withDescription(ANY);
+      case "array":
+        return withDescription({ type: "array", items: node.items ? this.property(node.items, singular(typeName), undefined) : ANY });
+      case "string":
+      case "boolean":
+      case "integer":
+      case "number":
+        return withDescription({ type: node.type });
+      default:
+        return withDescription(ANY);
+    }
+  }
+
+  private objectType(node: JsonSchema, typeName: string): PropertySpec {
+    const properties: Record<string, PropertySpec> = {};
+    for (const [key, child] of Object.entries(node.properties ?? {})) properties[key] = this.property(child, `${typeName}${pascal(key)}`);
+    this.types[token(typeName)] = {
+      type: "object",
+      ...(node.description ? { description: node.description } : {}),
+      properties,
+      ...(node.required?.length ? { required: [...node.required] } : {}),
+    };
+    return { $ref: `#/types/${token(typeName)}` };
+  }
+}
+
+interface ResourceModel {
+  name: string;
+  description: string;
+  inputs: Record<string, { schema: z.ZodType; type: string; description: string; secret?: boolean }>;
+  outputs: Record<string, { schema?: z.ZodType; spec?: PropertySpec; type: string; description: string }>;
+  requiredInputs: string[];
+}
+
+const common = {
+  cluster: { schema: clusterTargetSchema, type: "Cluster", description: "Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.", secret: true },
+  timeouts: { schema: timeoutsSchema, type: "Timeouts", description: "Limits of the waits (customTimeouts do not reach dynamic providers)." },
+};
+
+const resources: ResourceModel[] = [
+  {
+    name: "KataConfig",
+    description:
+      "OpenShift sandboxed containers' KataConfig (kataconfiguration.openshift.io/v1). `pulumi up` installs the Kata runtime on the selected workers and follows them node by node until the RuntimeClass exists; `pulumi destroy` follows the removal. A Degraded node or pods that block the removal fail the operation with what to do.",
+    inputs: {
+      metadata: { schema: declaredMetaSchema("Cluster"), type: "KataConfigMetadata", description: "The object's metadata (cluster-scoped)." },
+      spec: { schema: kataConfigSpecSchema, type: "KataConfigSpec", description: "As upstream's KataConfig spec." },
+      ...common,
+    },
+    outputs: {
+      status: { schema: kataConfigStatusSchema, type: "KataConfigStatus", description: "The operator's status: per-node progress, the InProgress condition, the RuntimeClasses." },
+      runtimeClassName: { spec: { type: "string" }, type: "", description: "\"kata\" once the RuntimeClass exists: give it to pods as spec.runtimeClassName." },
+    },
+    requiredInputs: [],
+  },
+  {
+    name: "MachineHealthCheck",
+    description:
+      "Cluster API's MachineHealthCheck (cluster.x-k8s.io/v1beta1): when machines count as unhealthy and how many may be remediated at once. `pulumi up` applies it and reports what the health controller sees; `pulumi preview` shows what a policy change means for the machines that exist now.",
+    inputs: {
+      metadata: { schema: declaredMetaSchema("Namespaced"), type: "MachineHealthCheckMetadata", description: "The object's metadata." },
+      spec: { schema: declaredMachineHealthCheckSpecSchema, type: "MachineHealthCheckSpec", description: "As Cluster API's MachineHealthCheck spec." },
+      ...common,
+    },
+    outputs: {
+      status: { schema: machineHealthCheckStatusSchema, type: "MachineHealthCheckStatus", description: "The controller's status: expectedMachines, currentHealthy, remediationsAllowed, targets, conditions." },
+      report: { schema: evaluationSchema, type: "MachineHealthCheckReport", description: "What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what." },
+    },
+    requiredInputs: ["spec"],
+  },
+];
+
+export function pulumiPackageSchema(version: string): Record<string, unknown> {
+  const collector = new TypeCollector();
+  const resourceSpecs: Record<string, unknown> = {};
+  for (const resource of resources) {
+    const inputProperties: Record<string, PropertySpec> = {};
+    for (const [key, input] of Object.entries(resource.inputs)) {
+      inputProperties[key] = { ...collector.property(modelJsonSchema(input.schema), input.type), description: input.description, ...(input.secret ? { secret: true } : {}) };
+    }
+    const properties: Record<string, PropertySpec> = { ...inputProperties };
+    for (const [key, output] of Object.entries(resource.outputs)) {
+      const spec = output.schema ? collector.property(modelJsonSchema(output.schema, { io: "output" }), output.type) : output.spec!;
+      properties[key] = { ...spec, description: output.description };
+    }
+    resourceSpecs[token(resource.name)] = {
+      description: resource.description,
+      inputProperties,
+      requiredInputs: resource.requiredInputs,
+      properties,
+      required: ["metadata", "spec", ...Object.keys(resource.outputs)],
+    };
+  }
+  return {
+    name: PACKAGE,
+    displayName: "Cluster Runtime",
+    version,
+    description: "Pulumi resources for OpenShift sandboxed containers (KataConfig) and Cluster API health checks (MachineHealthCheck), with an embedded cluster twin.",
+    keywords: ["pulumi", "kubernetes", "openshift", "kata", "cluster-api", "category/infrastructure"],
+    license: "Apache-2.0",
+    meta: { moduleFormat: "(.*)" },
+    types: sortKeys(collector.types),
+    resources: resourceSpecs,
+    language: { nodejs: { packageName: "pulumi-cluster-runtime" } },
+  };
+}
+
+function token(name: string): string {
+  return `${PACKAGE}:index:${name}`;
+}
+
+function pascal(key: string): string {
+  return key.replace(/(^|[^A-Za-z0-9])([A-Za-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
+}
+
+/** Item types of a list are named in the singular: UnhealthyConditions → UnhealthyCondition. */
+function singular(name: string): string {
+  return name.endsWith("ies") ? `${name.slice(0, -3)}y` : name.endsWith("s") ? name.slice(0, -1) : `${name}Item`;
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
