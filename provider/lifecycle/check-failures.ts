@@ -17,7 +17,17 @@ export function propertyPath(path: readonly PropertyKey[], prefix = ""): string 
 }
 
 export function checkFailuresOf(error: z.ZodError, prefix = ""): CheckFailure[] {
-  return error.issues.flatMap((issue): CheckFailure[] => {
+  return failuresOfIssues(error.issues, prefix);
+}
+
+function failuresOfIssues(issues: readonly z.core.$ZodIssue[], prefix: string): CheckFailure[] {
+  return issues.flatMap((issue): CheckFailure[] => {
+    if (issue.code === "invalid_union") {
+      // Report the problems of the alternative the input was meant to be (the one whose own keys
+      // it uses), not only "must be one of": { embedded: { timeScale: 0 } } is about timeScale.
+      const meant = issue.errors.filter((alternative) => !alternative.some((i) => i.code === "unrecognized_keys" && i.path.length === 0));
+      if (meant.length === 1) return failuresOfIssues(meant[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] })), prefix);
+    }
     // zod's default wording is for developers; say the same in the user's terms.
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((key) => ({ property: propertyPath([...issue.path, key], prefix), reason: "is not a known property (check the spelling)" }));

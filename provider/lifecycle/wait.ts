@@ -51,9 +51,11 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       const remaining = started + limitMs - clock.now().getTime();
       if (remaining <= 0) throw new WaitTimeoutError(options.what, formatGoDuration(limitMs), lastProgress);
       const woken = new Promise<"event">((resolve) => (wake = () => resolve("event")));
-      const slept = clock.sleep(Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining)).then(() => "timer" as const);
+      const timer = new AbortController();
+      const slept = clock.sleep(Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining), timer.signal).then(() => "timer" as const);
       const why = await Promise.race([woken, slept]);
       wake = undefined;
+      timer.abort(); // an event came first: no timer may keep the process alive after the wait
       if (why === "timer" && seen.length === 0) seen.push(await client.get(ref));
     }
   } finally {

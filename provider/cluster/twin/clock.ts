@@ -65,8 +65,8 @@ export class ScaledClock implements Clock {
   }
 
   /** Really waits, ms / scale of wall time. */
-  sleep(ms: number): Promise<void> {
-    return this.wall.sleep(checkedDuration(ms) / this.anchor.scale);
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.wall.sleep(checkedDuration(ms) / this.anchor.scale, signal);
   }
 
   /** The same clock moved `ms` ahead at once (advance on a demo twin). */

@@ -81,7 +81,7 @@ export class EmbeddedCluster implements ClusterClient {
     for (const controller of options.controllers ?? []) this.runner.add(storeControllerOf(controller));
     this.file = options.stateFile ? new StateFile(resolve(options.stateFile), { timeoutMs: options.lockTimeoutMs }) : undefined;
     this.description = options.stateFile ? `embedded twin at ${options.stateFile}` : "embedded twin in memory";
-    this.clock = { now: () => this.now(), sleep: (ms) => this.sleep(ms) };
+    this.clock = { now: () => this.now(), sleep: (ms, signal) => this.sleep(ms, signal) };
   }
 
   /** Load the state file if it exists; otherwise start a new twin from the fixture (and save it). */
@@ -166,10 +166,10 @@ export class EmbeddedCluster implements ClusterClient {
     return this.scaled ? new Date(Math.max(settled.getTime(), this.scaled.now().getTime())) : settled;
   }
 
-  private async sleep(ms: number): Promise<void> {
+  private async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (!this.scaled) return this.advance(ms);
-    await this.scaled.sleep(ms);
-    await this.settle();
+    await this.scaled.sleep(ms, signal);
+    if (!signal?.aborted && !this.closed) await this.settle();
   }
 
   private transaction<T>(body: () => T | Promise<T>): Promise<T> {
