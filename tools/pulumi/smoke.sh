@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline smoke test of the engine from build.sh: a TypeScript program with a
 # pulumi.dynamic.Resource goes through login/stack init/preview/up/stack
-# output/refresh/destroy against a file:// backend in a temp directory.
+# output/refresh/destroy against a file:// backend in a temp directory; then
+# `pulumi package gen-sdk --language nodejs` generates an SDK from a tiny schema.
 #
 # Usage: bash tools/pulumi/smoke.sh [repo-root]   (needs npm ci done in repo-root)
 set -euo pipefail
@@ -59,4 +60,22 @@ grep -q "SMOKE-PROVIDER-LOG create smoke" "$log" || { cat "$log" >&2; fail "prov
 run refresh --yes
 run destroy --yes
 run stack rm --yes dev
+
+# SDK generation goes through the language host's GeneratePackage.
+cat >"$tmp/schema.json" <<'EOF'
+{
+  "name": "smoke",
+  "version": "0.0.1",
+  "resources": {
+    "smoke:index:Thing": {
+      "inputProperties": { "size": { "type": "integer" } },
+      "properties": { "size": { "type": "integer" } }
+    }
+  }
+}
+EOF
+run package gen-sdk "$tmp/schema.json" --language nodejs --out "$tmp/sdk"
+for f in index.ts thing.ts package.json; do
+  [ -s "$tmp/sdk/nodejs/$f" ] || fail "pulumi package gen-sdk did not write sdk/nodejs/$f"
+done
 echo "tools/pulumi/smoke.sh: OK ($(pulumi version) from $engine)" >&2

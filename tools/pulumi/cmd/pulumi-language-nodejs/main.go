@@ -9,8 +9,10 @@
 // (TypeScript) program: it starts `node @pulumi/pulumi/cmd/run` (resolved from
 // the program directory) with the flags and environment variables that the
 // @pulumi/pulumi npm package documents in cmd/run/index.js and reads in
-// cmd/run/run.js and runtime/config.js. Everything else (install, about,
-// codegen, RunPlugin, ...) answers Unimplemented, which the engine tolerates.
+// cmd/run/run.js and runtime/config.js. It also implements GeneratePackage
+// (generate_package.go) for `pulumi package gen-sdk --language nodejs`.
+// Everything else (install, about, program codegen, RunPlugin, ...) answers
+// Unimplemented, which the engine tolerates.
 package main
 
 import (
