@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { KATA_NODE_ROLE_LABEL, MCO_REASON, MCO_STATE, type KataConfig, type KataConfigStatus } from "../../provider/kata/model";
 import { withoutTimes } from "../kata/world";
 import { install, installed, kataConfig, kataRef, kubectl, nodeRef, sorted, useDevCluster, StatusRecorder, uninstall, waitForKata } from "./helpers";
-import { installTable, uninstallTable } from "./seed-tables";
+import { installTable, uninstallTable } from "../support/seed-tables";
 
 // The KataConfig lifecycle through a real kube-apiserver: our backend applies and deletes, the
 // operator process plays the operators, and every status goes through the API server.

@@ -1,28 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { KataConfigStatus } from "../../provider/kata/model";
+import { installTable, uninstallTable } from "../support/seed-tables";
 import { World, withoutTimes, worker } from "./world";
 
 // The seed document's tables 2.1 and 2.2 (two workers), replayed through the operator step and
 // the kata-oc pool rollout. Every status the operator writes must be a row of the table, in order.
-
-const installing = { type: "InProgress", status: "True", reason: "Installing", message: "Performing initial installation of kata on cluster" };
-const uninstalling = { type: "InProgress", status: "True", reason: "Uninstalling", message: "Removing kata from cluster" };
-const done = { type: "InProgress", status: "False", reason: "", message: "" };
-
-const installTable: KataConfigStatus[] = [
-  { conditions: [installing], kataNodes: { nodeCount: 0, readyNodeCount: 0 } },
-  { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 0, waitingToInstall: ["worker-0", "worker-1"] } },
-  { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 0, installing: ["worker-1"], waitingToInstall: ["worker-0"] } },
-  { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 1, installed: ["worker-1"], installing: ["worker-0"] } },
-  { conditions: [done], kataNodes: { nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] } },
-  { conditions: [done], kataNodes: { nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }, runtimeClasses: ["kata"] },
-];
-
-const uninstallTable: KataConfigStatus[] = [
-  { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, waitingToUninstall: ["worker-0", "worker-1"] }, runtimeClasses: ["kata"] },
-  { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-1"], waitingToUninstall: ["worker-0"] }, runtimeClasses: ["kata"] },
-  { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-0"] }, runtimeClasses: ["kata"] },
-];
 
 function installed(): World {
   const world = new World([worker("worker-0"), worker("worker-1")]);

@@ -11,6 +11,7 @@ import {
   type MachineHealthCheck,
   type MachineSet,
 } from "../../provider/mhc/model";
+import { seedWorkersHealthCheck } from "../support/seed-tables";
 
 // Small builders for the objects the MachineHealthCheck semantics read. Defaults describe the seed's
 // world: cluster "capi-quickstart", workers labelled nodepool=nodepool-0, owned by MachineSet "workers",
@@ -126,18 +127,8 @@ export function mhc(spec: Partial<MachineHealthCheck["spec"]> = {}, metadata: Pa
   return {
     apiVersion: clusterApiVersion,
     kind: "MachineHealthCheck",
-    metadata: { name: "capi-quickstart-node-unhealthy-5m", namespace: NAMESPACE, generation: 1, ...metadata },
-    spec: {
-      clusterName: CLUSTER,
-      maxUnhealthy: "40%",
-      nodeStartupTimeout: "10m",
-      selector: { matchLabels: { nodepool: "nodepool-0" } },
-      unhealthyConditions: [
-        { type: "Ready", status: "Unknown", timeout: "300s" },
-        { type: "Ready", status: "False", timeout: "300s" },
-      ],
-      ...spec,
-    },
+    metadata: { name: seedWorkersHealthCheck.name, namespace: NAMESPACE, generation: 1, ...metadata },
+    spec: { ...structuredClone(seedWorkersHealthCheck.spec), clusterName: CLUSTER, ...spec },
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluateMachineHealthCheck, validateMachineHealthCheck } from "../../provider/mhc";
 import { NOW, cluster, controlPlaneMachine, fleet, machine, mhc, node } from "./factories";
+import { seedWorkersHealthCheck } from "../support/seed-tables";
 
 // The worked examples of the seed document (the Cluster API book's MachineHealthCheck page, in Korean),
 // each as it is written there.
@@ -59,17 +60,8 @@ describe("short-circuiting with a percentage: maxUnhealthy 40%", () => {
 describe("the seed's two health checks", () => {
   it("accepts the worker check (seed's v1alpha3 fields under v1beta1)", () => {
     const result = validateMachineHealthCheck({
-      metadata: { name: "capi-quickstart-node-unhealthy-5m" },
-      spec: {
-        clusterName: "capi-quickstart",
-        maxUnhealthy: "40%",
-        nodeStartupTimeout: "10m",
-        selector: { matchLabels: { nodepool: "nodepool-0" } },
-        unhealthyConditions: [
-          { type: "Ready", status: "Unknown", timeout: "300s" },
-          { type: "Ready", status: "False", timeout: "300s" },
-        ],
-      },
+      metadata: { name: seedWorkersHealthCheck.name },
+      spec: seedWorkersHealthCheck.spec,
     });
     expect(result.ok).toBe(true);
   });

@@ -1,22 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { storedForm, validateMachineHealthCheck, validateMachineHealthCheckUpdate } from "../../provider/mhc";
+import { seedWorkersHealthCheck } from "../support/seed-tables";
 
 // Check-time validation: every rule of the upstream webhook and CRD, with the property path Pulumi shows.
 
 type Spec = Record<string, unknown>;
 
 const workers = (): { metadata: Record<string, unknown>; spec: Spec } => ({
-  metadata: { name: "capi-quickstart-node-unhealthy-5m", namespace: "default" },
-  spec: {
-    clusterName: "capi-quickstart",
-    maxUnhealthy: "40%",
-    nodeStartupTimeout: "10m",
-    selector: { matchLabels: { nodepool: "nodepool-0" } },
-    unhealthyConditions: [
-      { type: "Ready", status: "Unknown", timeout: "300s" },
-      { type: "Ready", status: "False", timeout: "300s" },
-    ],
-  },
+  metadata: { name: seedWorkersHealthCheck.name, namespace: "default" },
+  spec: structuredClone(seedWorkersHealthCheck.spec),
 });
 
 const controlPlane = () => ({

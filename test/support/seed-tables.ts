@@ -1,7 +1,8 @@
 import type { KataConfigStatus } from "../../provider/kata/model";
 
-// The seed document's tables 2.1 (installation) and 2.2 (removal) on two workers, as in
-// test/kata/seed-tables.test.ts: every status the operator writes, in order, without times.
+// The seed document's tables 2.1 (installation) and 2.2 (removal) on two workers: every status the
+// operator writes, in order, without times. The last installation row adds the RuntimeClass, which
+// the seed's rows do not show (it is created only after the condition went back to False).
 
 const installing = { type: "InProgress", status: "True", reason: "Installing", message: "Performing initial installation of kata on cluster" };
 const uninstalling = { type: "InProgress", status: "True", reason: "Uninstalling", message: "Removing kata from cluster" };
@@ -21,3 +22,24 @@ export const uninstallTable: KataConfigStatus[] = [
   { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-1"], waitingToUninstall: ["worker-0"] }, runtimeClasses: ["kata"] },
   { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-0"] }, runtimeClasses: ["kata"] },
 ];
+
+/** The rows as the seed shows them: the InProgress condition and kataNodes only. */
+export function seedRows(table: KataConfigStatus[]): KataConfigStatus[] {
+  const rows = table.map(({ conditions, kataNodes }) => ({ conditions, kataNodes }));
+  return rows.filter((row, i) => i === 0 || JSON.stringify(row) !== JSON.stringify(rows[i - 1]));
+}
+
+/** The seed's MachineHealthCheck for the workers of nodepool-0 (its v1alpha3 fields are v1beta1's). */
+export const seedWorkersHealthCheck = {
+  name: "capi-quickstart-node-unhealthy-5m",
+  spec: {
+    clusterName: "capi-quickstart",
+    maxUnhealthy: "40%",
+    nodeStartupTimeout: "10m",
+    selector: { matchLabels: { nodepool: "nodepool-0" } },
+    unhealthyConditions: [
+      { type: "Ready", status: "Unknown", timeout: "300s" },
+      { type: "Ready", status: "False", timeout: "300s" },
+    ],
+  },
+};

@@ -3,14 +3,12 @@ import { EmbeddedCluster } from "../../provider/cluster/twin";
 import { KATA_DUPLICATE_MESSAGE, operatorControllers, singleKataConfig } from "../../provider/cluster/operators";
 import type { KataConfig, KataConfigStatus } from "../../provider/kata/model";
 import { withoutTimes } from "../kata/world";
+import { installTable, seedRows, uninstallTable } from "../support/seed-tables";
 
 // The seed's KataConfig tables, through the twin: objects applied, time advanced, statuses read
 // through a watch, exactly as a client of a real cluster would see them.
 
 const kataRef = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "example-kataconfig" };
-const installing = { type: "InProgress", status: "True", reason: "Installing", message: "Performing initial installation of kata on cluster" };
-const uninstalling = { type: "InProgress", status: "True", reason: "Uninstalling", message: "Removing kata from cluster" };
-const done = { type: "InProgress", status: "False", reason: "", message: "" };
 const NODE_UPDATE_MS = 60_000;
 
 let twin: EmbeddedCluster;
@@ -37,13 +35,7 @@ describe("KataConfig on the twin", () => {
   it("installs as seed table 2.1 shows, one node at a time, and creates the RuntimeClass at the very end", async () => {
     await twin.apply({ ...kataRef, metadata: { name: kataRef.name }, spec: {} });
     await twin.advance(10 * NODE_UPDATE_MS);
-    expect(statuses).toEqual([
-      { conditions: [installing], kataNodes: { nodeCount: 0, readyNodeCount: 0 } },
-      { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 0, waitingToInstall: ["worker-0", "worker-1"] } },
-      { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 0, installing: ["worker-1"], waitingToInstall: ["worker-0"] } },
-      { conditions: [installing], kataNodes: { nodeCount: 2, readyNodeCount: 1, installed: ["worker-1"], installing: ["worker-0"] } },
-      { conditions: [done], kataNodes: { nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] } },
-    ]);
+    expect(statuses).toEqual(seedRows(installTable));
     const runtimeClass = await twin.get({ apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", name: "kata" });
     expect(runtimeClass).toMatchObject({ handler: "kata", overhead: { podFixed: { cpu: "250m", memory: "350Mi" } }, scheduling: { nodeSelector: { "node-role.kubernetes.io/kata-oc": "" } } });
     expect(await nodeLabel("master-0")).not.toHaveProperty("node-role.kubernetes.io/kata-oc");
@@ -55,11 +47,7 @@ describe("KataConfig on the twin", () => {
     const installedRows = statuses.length;
     await twin.delete(kataRef);
     await twin.advance(10 * NODE_UPDATE_MS);
-    expect(statuses.slice(installedRows)).toEqual([
-      { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, waitingToUninstall: ["worker-0", "worker-1"] } },
-      { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-1"], waitingToUninstall: ["worker-0"] } },
-      { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-0"] } },
-    ]);
+    expect(statuses.slice(installedRows)).toEqual(seedRows(uninstallTable));
     expect(await twin.get(kataRef)).toBeUndefined();
     expect(await twin.get({ apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", name: "kata" })).toBeUndefined();
     expect(await twin.get({ apiVersion: "machineconfiguration.openshift.io/v1", kind: "MachineConfigPool", name: "kata-oc" })).toBeUndefined();

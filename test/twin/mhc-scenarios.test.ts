@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { operatorControllers } from "../../provider/cluster/operators";
 import { EmbeddedCluster } from "../../provider/cluster/twin";
 import type { Machine, MachineHealthCheck } from "../../provider/mhc/model";
+import { seedWorkersHealthCheck } from "../support/seed-tables";
 
 // The seed's MachineHealthCheck examples on the capi-quickstart twin: a control plane of 3 machines
 // (KubeadmControlPlane) and a nodepool-0 MachineSet of 6.
@@ -14,16 +15,7 @@ const workersPolicy = {
   apiVersion: "cluster.x-k8s.io/v1beta1",
   kind: "MachineHealthCheck",
   metadata: { name: mhcRef.name, namespace: ns },
-  spec: {
-    clusterName: "capi-quickstart",
-    maxUnhealthy: "40%",
-    nodeStartupTimeout: "10m",
-    selector: { matchLabels: { nodepool: "nodepool-0" } },
-    unhealthyConditions: [
-      { type: "Ready", status: "Unknown", timeout: "300s" },
-      { type: "Ready", status: "False", timeout: "300s" },
-    ],
-  },
+  spec: seedWorkersHealthCheck.spec,
 };
 
 let twin: EmbeddedCluster;
