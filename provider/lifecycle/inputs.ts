@@ -39,7 +39,7 @@ export function checkInputs(news: Record<string, unknown>, validateDeclaration: 
   const { value, unknownPaths } = withoutUnknowns(inputs);
   const { cluster, timeouts, owner, ...declaration } = value as Record<string, unknown>;
   const failures = [
-    ...failuresOf(validate(commonInputsSchema, { cluster, timeouts, owner })),
+    ...failuresOf(validate(commonInputsSchema, { cluster, timeouts, owner }, { knownFields: { timeouts: Object.keys(timeoutsSchema.shape) } })),
     ...failuresOf(validateDeclaration(declaration)),
   ];
   return { inputs: news, failures: dropFailuresOnUnknowns(failures, unknownPaths) };

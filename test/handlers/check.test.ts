@@ -26,15 +26,15 @@ const mhc = (spec: Record<string, unknown>, over: Record<string, unknown> = {}) 
 
 const refused: Array<[string, "kataConfig" | "machineHealthCheck", Record<string, unknown>, string, RegExp]> = [
   ["unknown log level", "kataConfig", kata({ spec: { logLevel: "verbose" } }), "spec.logLevel", /CRI-O log levels/],
-  ["misspelt spec field", "kataConfig", kata({ spec: { logLevle: "info" } }), "spec.logLevle", /not a known property/],
+  ["misspelt spec field", "kataConfig", kata({ spec: { logLevle: "info" } }), "spec.logLevle", /not a known field; did you mean "logLevel"/],
   ["selector operator", "kataConfig", kata({ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "a", operator: "Equals", values: ["b"] }] } } }), "spec.kataConfigPoolSelector.matchExpressions[0].operator", /In, NotIn, Exists, DoesNotExist/],
   ["In without values", "kataConfig", kata({ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "a", operator: "In" }] } } }), "spec.kataConfigPoolSelector.matchExpressions[0].values", /must not be empty/],
-  ["bad label key", "kataConfig", kata({ spec: { kataConfigPoolSelector: { matchLabels: { "-bad": "x" } } } }), "spec.kataConfigPoolSelector.matchLabels.-bad", /label key/],
+  ["bad label key", "kataConfig", kata({ spec: { kataConfigPoolSelector: { matchLabels: { "-bad": "x" } } } }), 'spec.kataConfigPoolSelector.matchLabels["-bad"]', /label key/],
   ["checkNodeEligibility not a boolean", "kataConfig", kata({ spec: { checkNodeEligibility: "yes" } }), "spec.checkNodeEligibility", /true or false/],
   ["name not a DNS subdomain", "kataConfig", kata({ metadata: { name: "Bad_Name" } }), "metadata.name", /DNS subdomain/],
   ["namespace on a cluster-scoped object", "kataConfig", kata({ metadata: { name: "k", namespace: "default" } }), "metadata.namespace", /cluster-scoped/],
   ["timeout in words", "kataConfig", kata({ timeouts: { create: "5 minutes" } }), "timeouts.create", /Go duration/],
-  ["unknown timeout", "kataConfig", kata({ timeouts: { forever: "1h" } }), "timeouts.forever", /not a known property/],
+  ["unknown timeout", "kataConfig", kata({ timeouts: { forever: "1h" } }), "timeouts.forever", /not a known field; the known fields are create, update, delete/],
   ["twin time scale of 0", "kataConfig", kata({ cluster: { embedded: { timeScale: 0 } } }), "cluster.embedded.timeScale", /greater than 0/],
   ["embedded and kubeconfig at once", "kataConfig", kata({ cluster: { embedded: {}, kubeconfig: "x" } }), "cluster", /must be \{ embedded/],
   ["maxUnhealthy without %", "machineHealthCheck", mhc({ maxUnhealthy: "40" }), "spec.maxUnhealthy", /%/],

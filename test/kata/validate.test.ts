@@ -18,10 +18,10 @@ describe("KataConfig validation", () => {
     [{ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "zone", operator: "Equals", values: ["a"] }] } } }, "spec.kataConfigPoolSelector.matchExpressions[0].operator", /In, NotIn, Exists, DoesNotExist/],
     [{ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "zone", operator: "In" }] } } }, "spec.kataConfigPoolSelector.matchExpressions[0].values", /must not be empty when operator is In/],
     [{ spec: { kataConfigPoolSelector: { matchExpressions: [{ key: "zone", operator: "Exists", values: ["a"] }] } } }, "spec.kataConfigPoolSelector.matchExpressions[0].values", /must be empty when operator is Exists/],
-    [{ spec: { kataConfigPoolSelector: { matchLabels: { "bad key!": "x" } } } }, "spec.kataConfigPoolSelector.matchLabels.bad key!", /label key/],
+    [{ spec: { kataConfigPoolSelector: { matchLabels: { "bad key!": "x" } } } }, 'spec.kataConfigPoolSelector.matchLabels["bad key!"]', /label key/],
     [{ spec: { kataConfigPoolSelector: { matchLabels: { ok: "not ok" } } } }, "spec.kataConfigPoolSelector.matchLabels.ok", /label value/],
     [{ spec: { checkNodeEligibility: "yes" } }, "spec.checkNodeEligibility", /true or false/],
-    [{ spec: { logLevle: "info" } }, "spec.logLevle", /not a known property/],
+    [{ spec: { logLevle: "info" } }, "spec.logLevle", /not a known field; did you mean "logLevel"/],
     [{ metadata: { name: "Example_KataConfig" } }, "metadata.name", /DNS subdomain/],
     [{ metadata: { name: "kc", namespace: "default" } }, "metadata.namespace", /cluster-scoped/],
   ])("refuses %j at %s", (input, property, reason) => {

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import type { ClusterClient } from "../../provider/cluster/client";
 import type { Controller } from "../../provider/cluster/controller";
 import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
-import { kataOperatorController, machineConfigController, refs } from "../../provider/kata/controller";
-import { capiRefs, machineHealthCheckController, machineInfrastructureController, ownerRemediationController } from "../../provider/mhc/controller";
+import { operatorControllers, type OperatorTimings } from "../../provider/cluster/operators";
+import { refs } from "../../provider/kata/controller";
+import { capiRefs } from "../../provider/mhc/controller";
 import { ownerReferenceCollector } from "./garbage-collector";
 import { OperatorRunner } from "./operator-runner";
 import { recordWrites } from "./write-log";
@@ -15,21 +16,12 @@ import { recordWrites } from "./write-log";
 //
 //   tsx tools/dev-cluster/operator.ts --kubeconfig <file> --state-dir <dir> [--node-update-ms 3000] [--node-startup-ms 3000]
 
-export interface OperatorSettings {
-  nodeUpdateMs: number;
-  nodeStartupMs: number;
-}
+export type OperatorSettings = OperatorTimings;
 
-export function operatorControllers(settings: OperatorSettings): Controller[] {
-  return [
-    kataOperatorController,
-    machineConfigController({ nodeUpdateMs: settings.nodeUpdateMs }),
-    machineHealthCheckController,
-    ownerRemediationController(),
-    machineInfrastructureController({ nodeStartupMs: settings.nodeStartupMs }),
-    // No kube-controller-manager: the RuntimeClasses a deleted KataConfig owned go here.
-    ownerReferenceCollector([refs.runtimeClass]),
-  ];
+export function devClusterControllers(settings: OperatorSettings): Controller[] {
+  // The twin's operators, plus what kube-controller-manager would do here: the RuntimeClasses a
+  // deleted KataConfig owned go with it.
+  return [...operatorControllers(settings), ownerReferenceCollector([refs.runtimeClass])];
 }
 
 export const watchedKinds = [
@@ -46,7 +38,7 @@ export const watchedKinds = [
 ];
 
 export async function runOperator(client: ClusterClient, settings: OperatorSettings, log: (message: string) => void): Promise<OperatorRunner> {
-  const runner = new OperatorRunner({ client, controllers: operatorControllers(settings), watch: watchedKinds, log });
+  const runner = new OperatorRunner({ client, controllers: devClusterControllers(settings), watch: watchedKinds, log });
   await runner.start();
   return runner;
 }
