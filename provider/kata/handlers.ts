@@ -94,7 +94,10 @@ export async function remove(id: string, props: KataConfigOutputs): Promise<void
         report(label, "deletion requested; following the removal of kata from the nodes");
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
-        if (!object) return { state: "done", value: undefined };
+        if (!object) {
+          for (const line of progress.removed()) report(label, line);
+          return { state: "done", value: undefined };
+        }
         last = (object as KataConfig).status;
         for (const line of progress.observe(last)) report(label, line);
         const condition = inProgressCondition(last);

@@ -53,6 +53,18 @@ export class KataProgress {
     return lines;
   }
 
+  /**
+   * The object is gone: the operator lets it go while the last node is still listed as uninstalling
+   * (seed table 2.2), so that node's end is said here.
+   */
+  removed(): string[] {
+    const lines = [...this.nodeStates]
+      .filter(([, list]) => list === "uninstalling" || list === "waitingToUninstall")
+      .map(([node]) => `${node}: uninstalled (0/0 ready)`);
+    this.nodeStates.clear();
+    return lines;
+  }
+
   /** One line summing up the last status seen, for timeout messages. */
   summary(status: KataConfigStatus | undefined): string {
     const kataNodes = status?.kataNodes;

@@ -49,6 +49,7 @@ describe("KataConfig handlers on the twin", () => {
       "worker-1: uninstalling (0/0 ready)",
       "worker-1: uninstalled (0/0 ready)",
       "worker-0: uninstalling (0/0 ready)",
+      "worker-0: uninstalled (0/0 ready)",
     ]);
     expect(twin.lines.at(-1)).toBe("KataConfig example-kataconfig: removed");
     await inTwin(twin, async (cluster) => {
