@@ -15,10 +15,18 @@ export const NODE_UPDATE_MS = 2000;
 export const kataRef: ObjectRef = { apiVersion: KATA_API_VERSION, kind: KATA_KIND, name: "example-kataconfig" };
 export const nodeRef = (name: string): ObjectRef => ({ apiVersion: "v1", kind: "Node", name });
 
-export function startCluster(options: { nodeUpdateMs?: number } = {}): Promise<DevCluster> {
+export interface ClusterOptions {
+  nodeUpdateMs?: number;
+  nodeStartupMs?: number;
+  /** Default fixtures/two-workers.yaml. */
+  fixture?: string;
+}
+
+export function startCluster(options: ClusterOptions = {}): Promise<DevCluster> {
   return DevCluster.start({
-    fixture: "fixtures/two-workers.yaml",
+    fixture: options.fixture ?? "fixtures/two-workers.yaml",
     nodeUpdateMs: options.nodeUpdateMs ?? NODE_UPDATE_MS,
+    ...(options.nodeStartupMs !== undefined ? { nodeStartupMs: options.nodeStartupMs } : {}),
     log: (line) => process.stderr.write(`[dev-cluster] ${line}\n`),
   });
 }
@@ -30,7 +38,7 @@ export interface TestCluster {
 }
 
 /** A dev cluster for the test file: started before its tests, stopped after; its logs kept if a test failed. */
-export function useDevCluster(options: { nodeUpdateMs?: number } = {}): TestCluster {
+export function useDevCluster(options: ClusterOptions = {}): TestCluster {
   const env = {} as TestCluster;
   let failed = false;
   beforeAll(async () => {
