@@ -13,8 +13,8 @@ export const DEFAULT_TIME_SCALE = 60;
 export async function connect(target: ClusterTarget | undefined): Promise<ClusterClient> {
   if (isEmbedded(target)) return openTwin(target.embedded);
   // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
-  const kubernetes = require("./kubernetes") as { openKubernetesCluster(target: KubeconfigTarget): Promise<ClusterClient> };
-  return kubernetes.openKubernetesCluster(target ?? {});
+  const kubernetes = require("./kubernetes") as typeof import("./kubernetes");
+  return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined);
 }
 
 export async function openTwin(target: EmbeddedTarget): Promise<EmbeddedCluster> {

@@ -60,7 +60,8 @@ export interface DiffResult {
  * paths) and a change of cluster replace; every other change updates in place.
  */
 export function diffInputs(olds: Record<string, unknown>, news: Record<string, unknown>, inputKeys: string[], replaceOn: string[]): DiffResult {
-  const changed = inputKeys.filter((key) => key !== "cluster" && key !== "owner" && !sameValue(olds[key], news[key]));
+  // A new kubeconfig for the same server (rotated credentials) or another twin speed is an update.
+  const changed = [...inputKeys, "cluster"].filter((key) => !sameValue(olds[key], news[key]));
   const replaces = replaceOn.filter((p) => !sameValue(at(olds, p), at(news, p)));
   const oldCluster = olds.cluster as ClusterTarget | undefined;
   const newCluster = news.cluster as ClusterTarget | undefined;
