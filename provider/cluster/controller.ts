@@ -8,6 +8,11 @@ export interface ReconcileResult {
   changed: boolean;
   /** When it next needs to run for a timed event (a node update finishing, a re-check). */
   wakeAt?: Date;
+  /**
+   * Run again right away: what it wrote changes its own next step (a first status, a condition that
+   * the next step reads). A controller is not woken by its own writes otherwise.
+   */
+  again?: boolean;
 }
 
 export interface Controller {

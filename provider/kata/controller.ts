@@ -11,7 +11,7 @@ import {
   type MachineConfigPool,
   MCO_API_VERSION,
 } from "./model";
-import { kataOperatorStep } from "./operator";
+import { inProgressCondition, kataOperatorStep } from "./operator";
 import { rolloutStep } from "./rollout";
 
 // The KataConfig operator and the Machine Config Operator's pool rollout, as controllers that
@@ -33,6 +33,7 @@ export const kataOperatorController: Controller = {
     for (const kataConfig of await client.list<KataConfig>(refs.kataConfig)) {
       const one = await reconcileKataConfig(client, kataConfig, now);
       result.changed ||= one.changed;
+      result.again ||= one.again;
       result.wakeAt = earlier(result.wakeAt, one.wakeAt);
     }
     return result;
@@ -85,7 +86,12 @@ async function reconcileKataConfig(client: ClusterClient, stored: KataConfig, no
     await client.patch(ref, { metadata: { finalizers } });
     changed = true;
   }
-  return { changed, wakeAt: changed ? undefined : secondsAfter(now, step.requeueAfterSeconds) };
+  // The next step reads the finalizer and the condition this one wrote (the RuntimeClass comes only
+  // once the condition is False); node progress alone needs no second look.
+  const conditionBefore = inProgressCondition(kataConfig.status);
+  const conditionAfter = step.status ? inProgressCondition(step.status) : conditionBefore;
+  const again = step.addFinalizer || conditionBefore?.status !== conditionAfter?.status || conditionBefore?.reason !== conditionAfter?.reason;
+  return { changed, again, wakeAt: changed ? undefined : secondsAfter(now, step.requeueAfterSeconds) };
 }
 
 /** The kata-oc pool: nodes carrying the kata-oc role. Its rendered config is the MCO's to fill in. */
@@ -112,6 +118,7 @@ export function machineConfigController(options: { nodeUpdateMs: number }): Cont
           // The MCO renders the pool's MachineConfigs into one config; the twin names it per pool.
           await client.patch(poolRef, { spec: { configuration: { name: `rendered-${pool.metadata.name}-1` } } });
           result.changed = true;
+          result.again = true; // the rollout starts once the pool has its config
           continue;
         }
         const step = rolloutStep({ pool, nodes, now, nodeUpdateMs: options.nodeUpdateMs });

@@ -84,6 +84,7 @@ export function rolloutStep({ pool, nodes, now, nodeUpdateMs }: RolloutInput): R
       working = true;
     } else if (now.getTime() >= started + nodeUpdateMs) {
       patches.push({ node: name, annotations: finishUpdate(target) });
+      status.updatedMachineCount++; // the status describes the pool after this step
     } else {
       wakeAt = earliest(wakeAt, new Date(started + nodeUpdateMs));
       working = true;

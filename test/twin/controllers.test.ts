@@ -130,7 +130,7 @@ describe("controllers and time", () => {
       reconcile({ store }) {
         const n = store.list({ apiVersion: "v1", kind: "ConfigMap" }).length;
         store.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `cm-${n}`, namespace: "default" } });
-        return { changed: true };
+        return { changed: true, again: true }; // its own writes do not wake it: it asks every time
       },
     };
     const cluster = await EmbeddedCluster.open({ startTime: start });
@@ -207,5 +207,31 @@ describe("controllers and time", () => {
     await cluster.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "default" } });
     expect(seen.at(0)).toBe("2025-01-01T00:00:00.000Z 2025-01-01T00:00:00.000Z 0");
     expect(seen.at(-1)).toBe("2025-01-01T00:01:00.000Z 2025-01-01T00:01:00.000Z 1");
+  });
+});
+
+describe("what wakes a controller", () => {
+  it("changes of the kinds it watches by others, its wake-ups and its own `again` — not its own writes", async () => {
+    const runs: string[] = [];
+    const writer: StoreController = {
+      name: "writer",
+      watches: ["ConfigMap"],
+      reconcile({ store }) {
+        runs.push("writer");
+        if (store.list({ apiVersion: "v1", kind: "ConfigMap" }).length === 0) {
+          store.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "mine", namespace: "default" } });
+          return { changed: true };
+        }
+        return { changed: false };
+      },
+    };
+    const cluster = await EmbeddedCluster.open({ startTime: start });
+    cluster.addStoreController(writer);
+    await cluster.settle();
+    expect(runs).toEqual(["writer"]); // its own ConfigMap did not wake it
+    await cluster.apply({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" } });
+    expect(runs).toEqual(["writer"]); // a kind it does not watch
+    await cluster.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "theirs", namespace: "default" } });
+    expect(runs).toEqual(["writer", "writer"]); // someone else's ConfigMap
   });
 });

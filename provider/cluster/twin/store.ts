@@ -62,8 +62,11 @@ const serverOwnedMeta = ["uid", "resourceVersion", "generation", "creationTimest
 
 export class ObjectStore {
   private readonly kinds = new Map<string, Map<string, KubeObject>>();
-  /** Each kind's objects in key order, rebuilt on the first list after a change of that kind. */
-  private readonly sortedKinds = new Map<string, KubeObject[]>();
+  /**
+   * Each kind's objects in key order with each object's place: an update replaces the object in
+   * place; only a new or removed object makes the next list sort the kind again.
+   */
+  private readonly sortedKinds = new Map<string, { objects: KubeObject[]; places: Map<string, number> }>();
   private readonly byUid = new Map<string, KubeObject>();
   private readonly admission = new Map<string, Set<AdmissionHook>>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -130,11 +133,14 @@ export class ObjectStore {
     const key = kindKey(ref.apiVersion, ref.kind);
     const bucket = this.kinds.get(key);
     if (!bucket) return [];
-    let ordered = this.sortedKinds.get(key);
-    if (!ordered) {
-      ordered = this.sorted(bucket.values());
-      this.sortedKinds.set(key, ordered);
+    let sortedKind = this.sortedKinds.get(key);
+    if (!sortedKind) {
+      const objects = this.sorted(bucket.values());
+      sortedKind = { objects, places: new Map(objects.map((o, i) => [nameKey(refOf(o)), i])) };
+      this.sortedKinds.set(key, sortedKind);
     }
+    const ordered = sortedKind.objects;
+    if (ref.namespace === undefined && ref.name === undefined && !options.labelSelector) return ordered.slice() as T[];
     const matches: KubeObject[] = [];
     for (const object of ordered) {
       if (ref.namespace !== undefined && object.metadata.namespace !== ref.namespace) continue;
@@ -241,7 +247,7 @@ export class ObjectStore {
     const metadata = normalizedMeta(candidate.metadata);
     const next: KubeObject = { ...candidate, metadata };
     if (existing.status !== undefined) next.status = existing.status;
-    validated(next);
+    checkWritable(next);
     const what = describeRef(refOf(existing));
     if (existing.metadata.deletionTimestamp) {
       const before = existing.metadata.finalizers ?? [];
@@ -335,8 +341,13 @@ export class ObjectStore {
       bucket = new Map();
       this.kinds.set(key, bucket);
     }
-    bucket.set(nameKey(ref), deepFreeze(object));
-    this.sortedKinds.delete(key);
+    const name = nameKey(ref);
+    const known = bucket.has(name);
+    bucket.set(name, deepFreeze(object));
+    const sortedKind = this.sortedKinds.get(key);
+    const place = sortedKind?.places.get(name);
+    if (known && sortedKind && place !== undefined) sortedKind.objects[place] = object;
+    else this.sortedKinds.delete(key);
     if (object.metadata.uid) this.byUid.set(object.metadata.uid, object);
   }
 
@@ -414,10 +425,20 @@ function checkPrecondition(existing: KubeObject, resourceVersion: unknown): void
   );
 }
 
-function validated(object: KubeObject): KubeObject {
+/** Refuse an object the API server would refuse; the caller keeps its own copy. */
+function checkWritable(object: KubeObject): void {
   const result = writableObjectSchema.safeParse(object);
-  if (result.success) return structuredClone(object);
+  if (!result.success) throw invalidObject(object, result.error);
+}
+
+/** A checked copy of what a caller wants written: the store never keeps the caller's objects. */
+function validated(object: KubeObject): KubeObject {
+  checkWritable(object);
+  return structuredClone(object);
+}
+
+function invalidObject(object: KubeObject, error: z.ZodError): ClusterError {
   const meta: Partial<ObjectMeta> = isPlainObject(object?.metadata) ? object.metadata : {};
   const what = `${typeof object?.kind === "string" ? object.kind : "object"} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name ?? "(no name)"}`;
-  throw new ClusterError("Invalid", `${what} is invalid: ${formatIssues(result.error)}`);
+  return new ClusterError("Invalid", `${what} is invalid: ${formatIssues(error)}`);
 }
