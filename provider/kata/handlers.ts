@@ -31,7 +31,6 @@ import { validateKataConfig } from "./validate";
 
 export const KATA_DEFAULT_TIMEOUT = "60m";
 
-
 export interface KataConfigInputs extends CommonInputs {
   spec?: KataConfigSpec;
   timeouts?: { create?: string; update?: string; delete?: string };
@@ -108,8 +107,9 @@ export async function remove(id: string, props: KataConfigOutputs): Promise<void
         if (condition?.reason === reasons.failed) {
           return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: removal failed: ${condition.message}. Fix the node, then run pulumi destroy again.`) };
         }
-        const deferred = condition?.status === "True" && condition.reason !== reasons.uninstalling;
-        return { state: "waiting", progress: deferred ? `removal waits for the running ${condition.reason?.toLowerCase()} to finish; ${progress.summary(last)}` : progress.summary(last) };
+        // The operator defers a removal asked for during an install or an update until it is done.
+        const running = condition?.status === "True" ? { [reasons.installing]: "installation", [reasons.updating]: "update" }[condition.reason ?? ""] : undefined;
+        return { state: "waiting", progress: running ? `removal waits for the ${running} to finish; ${progress.summary(last)}` : progress.summary(last) };
       },
     });
     report(label, "removed");
