@@ -5,7 +5,8 @@ import { WaitTimeoutError } from "./errors";
 
 // Waiting on an object until it reaches a state, driven by watch events, with a limit.
 // Every event is evaluated in order (not just the latest), so progress that happens between two
-// wake-ups is still reported. A periodic re-read guards against a missed event.
+// wake-ups is still reported. The object is read once; after that only the watch reports changes
+// (the backends resync and relist on their own), so a long wait costs no requests of its own.
 
 export type WaitVerdict<T> =
   | { state: "done"; value: T }
@@ -18,7 +19,7 @@ export interface WaitOptions<T> {
   /** What we wait for, for the timeout message: "KataConfig example-kataconfig to be installed". */
   what: string;
   limitMs: number;
-  /** How often to re-read the object even without events (cluster time). */
+  /** How often to wake without events, to check the limit (cluster time; on the twin, time moves then). */
   resyncMs?: number;
   evaluate(object: KubeObject | undefined): WaitVerdict<T> | Promise<WaitVerdict<T>>;
   /** The change to follow (apply, delete), made once the watch is in place so no transition is missed. */
@@ -53,10 +54,9 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       const woken = new Promise<"event">((resolve) => (wake = () => resolve("event")));
       const timer = new AbortController();
       const slept = clock.sleep(Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining), timer.signal).then(() => "timer" as const);
-      const why = await Promise.race([woken, slept]);
+      await Promise.race([woken, slept]);
       wake = undefined;
       timer.abort(); // an event came first: no timer may keep the process alive after the wait
-      if (why === "timer" && seen.length === 0) seen.push(await client.get(ref));
     }
   } finally {
     watch.close();
