@@ -5,6 +5,7 @@ import type { KataConfig } from "../../provider/kata/model";
 import { capiRefs } from "../../provider/mhc/controller";
 import type { MachineHealthCheck } from "../../provider/mhc/model";
 import { KATA_LABEL, KATA_TYPE, MHC_LABEL, MHC_TYPE, type Project, reportLines, resourceSummary, useProjects, withTwin } from "./project";
+import { installProgressLines } from "../support/seed-tables";
 
 // preview, up, a policy change, refresh and destroy of the quickstart's resources, through the real
 // Pulumi CLI on the embedded twin.
@@ -41,14 +42,7 @@ describe("the quickstart's resources through the real CLI", () => {
     expect(resourceSummary(created.output)).toEqual(["+ 3 created"]);
     const kataLines = reportLines(created.output, KATA_LABEL);
     // The seed's installation transitions, worker-1 first.
-    expect(kataLines.filter((line) => /^worker-\d: /.test(line))).toEqual([
-      "worker-0: waiting to install (0/2 ready)",
-      "worker-1: waiting to install (0/2 ready)",
-      "worker-1: installing (0/2 ready)",
-      "worker-1: installed (1/2 ready)",
-      "worker-0: installing (1/2 ready)",
-      "worker-0: installed (2/2 ready)",
-    ]);
+    expect(kataLines.filter((line) => /^worker-\d: /.test(line))).toEqual(installProgressLines);
     expect(kataLines).toContain("InProgress True (Installing): Performing initial installation of kata on cluster");
     expect(kataLines.at(-1)).toBe('kata is ready on 2 node(s); RuntimeClass "kata" exists');
     expect(reportLines(created.output, MHC_LABEL)).toEqual(["6/6 machines healthy; remediation allowed (2 more)"]);

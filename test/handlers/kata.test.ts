@@ -3,6 +3,7 @@ import * as kata from "../../provider/kata/handlers";
 import { MCO_REASON, MCO_STATE } from "../../provider/kata/model";
 import { PartialStateError, WaitFailedError } from "../../provider/lifecycle/errors";
 import { inTwin, useTwin } from "./support";
+import { installProgressLines } from "../support/seed-tables";
 
 const owner = "quickstart/dev/KataConfig/sandboxed";
 const kataRef = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "example-kataconfig" };
@@ -27,14 +28,7 @@ describe("KataConfig handlers on the twin", () => {
     expect(outs.runtimeClassName).toBe("kata");
     expect(outs).not.toHaveProperty("__provider");
     const nodeLines = twin.lines.filter((l) => /worker-\d: /.test(l)).map((l) => l.replace("KataConfig example-kataconfig: ", ""));
-    expect(nodeLines).toEqual([
-      "worker-0: waiting to install (0/2 ready)",
-      "worker-1: waiting to install (0/2 ready)",
-      "worker-1: installing (0/2 ready)",
-      "worker-1: installed (1/2 ready)",
-      "worker-0: installing (1/2 ready)",
-      "worker-0: installed (2/2 ready)",
-    ]);
+    expect(nodeLines).toEqual(installProgressLines);
     await inTwin(twin, async (cluster) => expect(await cluster.get(runtimeClassRef)).toBeDefined());
   });
 

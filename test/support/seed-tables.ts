@@ -23,6 +23,16 @@ export const uninstallTable: KataConfigStatus[] = [
   { conditions: [uninstalling], kataNodes: { nodeCount: 0, readyNodeCount: 0, uninstalling: ["worker-0"] }, runtimeClasses: ["kata"] },
 ];
 
+/** The progress lines a KataConfig prints for table 2.1, one per change of a node's state. */
+export const installProgressLines = [
+  "worker-0: waiting to install (0/2 ready)",
+  "worker-1: waiting to install (0/2 ready)",
+  "worker-1: installing (0/2 ready)",
+  "worker-1: installed (1/2 ready)",
+  "worker-0: installing (1/2 ready)",
+  "worker-0: installed (2/2 ready)",
+];
+
 /** The rows as the seed shows them: the InProgress condition and kataNodes only. */
 export function seedRows(table: KataConfigStatus[]): KataConfigStatus[] {
   const rows = table.map(({ conditions, kataNodes }) => ({ conditions, kataNodes }));
