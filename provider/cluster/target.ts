@@ -38,8 +38,16 @@ export function isEmbedded(target: ClusterTarget | undefined): target is { embed
   return Boolean(target && "embedded" in target);
 }
 
-/** The package's own directory (fixtures ship there). */
-export const packageRoot = path.resolve(__dirname, "..", "..", __dirname.includes(`${path.sep}bin${path.sep}`) ? ".." : "");
+/** The package's own directory (fixtures ship there), from the source or the built files alike. */
+export const packageRoot = findPackageRoot(__dirname);
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === "pulumi-cluster-runtime") return dir;
+  }
+  return path.resolve(from, "..", "..");
+}
 
 /** A fixture path as given, relative to the program's directory, else one the package ships. */
 export function resolveFixture(fixture: string, cwd = process.cwd()): string {
