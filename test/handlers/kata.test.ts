@@ -118,6 +118,26 @@ describe("KataConfig handlers on the twin", () => {
     expect((failure as Error).message).toMatch(/gave up waiting for KataConfig example-kataconfig .* after 7m0s; last seen: InProgress True\/Installing; 1\/2 nodes ready; installing: worker-0/);
   });
 
+  it("a delete asked for while the install still runs waits it out, then follows the removal", async () => {
+    const interrupted = (await kata.create(inputs({ timeouts: { create: "7m" } })).catch((e: unknown) => e)) as PartialStateError;
+    twin.lines.length = 0;
+    await kata.remove("example-kataconfig", interrupted.properties as kata.KataConfigOutputs);
+    expect(twin.lines.some((l) => l.includes("worker-0: installed (2/2 ready)"))).toBe(true);
+    expect(twin.lines.findIndex((l) => l.includes("Uninstalling"))).toBeGreaterThan(twin.lines.findIndex((l) => l.includes("worker-0: installed")));
+    await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeUndefined());
+  });
+
+  it("a Degraded node fails the delete with the node's reason and keeps the object", async () => {
+    const { outs } = await kata.create(inputs());
+    await inTwin(twin, (cluster) =>
+      cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-0" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "unable to roll back" } } }),
+    );
+    const failure = await kata.remove("example-kataconfig", outs).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WaitFailedError);
+    expect((failure as Error).message).toBe("KataConfig example-kataconfig: removal failed: Node worker-0 Degraded: unable to roll back. Fix the node, then run pulumi destroy again.");
+    await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeDefined());
+  });
+
   it("read returns the live status, and nothing once the object is gone", async () => {
     const { outs } = await kata.create(inputs());
     const read = await kata.read("example-kataconfig", outs);
