@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { operatorControllers } from "../provider/cluster/operators";
-import { EmbeddedCluster, type Fixture } from "../provider/cluster/twin";
+import type { Fixture } from "../provider/cluster/twin";
+import { EmbeddedCluster } from "../provider/wiring";
 import type { KubeObject } from "../provider/k8s/meta";
 import type { Figure } from "./timing";
 
@@ -24,7 +24,7 @@ function workers(count: number): Fixture {
 }
 
 async function installAndRemove(count: number): Promise<{ installMs: number; removeMs: number }> {
-  const twin = await EmbeddedCluster.open({ fixture: workers(count), clock: "virtual", controllers: operatorControllers({ nodeUpdateMs: NODE_UPDATE_MS, nodeStartupMs: 60_000 }) });
+  const twin = await EmbeddedCluster.open({ fixture: workers(count), clock: "virtual", operators: { nodeUpdateMs: NODE_UPDATE_MS } });
   const ref = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "bench" };
   const span = (count + 1) * NODE_UPDATE_MS;
   let start = performance.now();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { EmbeddedCluster, ObjectStore, StateFile } from "../provider/cluster/twin";
+import { TwinCluster, ObjectStore, StateFile } from "../provider/cluster/twin";
 import type { KubeObject } from "../provider/k8s/meta";
 
 // How the embedded twin scales with the number of objects. The store alone is what controllers hit on
@@ -53,7 +53,7 @@ export async function run(): Promise<BenchResult[]> {
       store.list(nodes, { labelSelector: { matchLabels: { pool: "pool-3" } } }),
     ));
 
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     results.push(await time("embedded twin in memory: apply, one transaction each", size, async () => {
       for (let i = 0; i < size; i++) await cluster.apply(node(i));
     }));
@@ -69,7 +69,7 @@ export async function run(): Promise<BenchResult[]> {
       results.push(await time("state file: read and validate", size, () => file.read()));
       if (size <= 1_000) {
         // Each call locks, re-reads only if another process wrote, runs, and rewrites the whole file.
-        const filed = await EmbeddedCluster.open({ startTime: start, stateFile: join(dir, "filed.json") });
+        const filed = await TwinCluster.open({ startTime: start, stateFile: join(dir, "filed.json") });
         results.push(await time("embedded twin with state file: apply, one transaction each", size, async () => {
           for (let i = 0; i < size; i++) await filed.apply(node(i));
         }));

@@ -2,6 +2,8 @@
 
 export interface Clock {
   now(): Date;
+  /** Time that moves only when someone sleeps or advances it (a twin under test): nothing happens between its wake-ups. */
+  readonly virtual?: boolean;
   /**
    * Wait `ms` of this clock's time (or until `signal` aborts: no timer outlives the wait that set it).
    * A virtual clock moves itself forward instead of waiting.

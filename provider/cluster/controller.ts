@@ -1,4 +1,5 @@
 import type { ClusterClient } from "./client";
+import type { AdmissionHook } from "./twin/store";
 
 // A controller plays one operator's part. The same controller runs inside the embedded twin
 // (against its store) and as an operator process against a real API server.
@@ -30,4 +31,19 @@ export function earlier(a: Date | undefined, b: Date | undefined): Date | undefi
 
 export function secondsAfter(now: Date, seconds: number | undefined): Date | undefined {
   return seconds === undefined ? undefined : new Date(now.getTime() + seconds * 1000);
+}
+
+/** A webhook the twin plays: a refusal message, or undefined to admit. */
+export interface AdmissionRule {
+  kind: string;
+  hook: AdmissionHook;
+}
+
+/**
+ * What a resource folder's simulation brings to a cluster that lacks the real operators: its
+ * controllers (run by the twin, or by the dev cluster's operator process) and its webhooks (the twin only).
+ */
+export interface SimulatedOperators {
+  controllers: Controller[];
+  admission: AdmissionRule[];
 }

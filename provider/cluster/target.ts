@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { z } from "zod";
-import { goDurationSchema } from "../lifecycle/timeouts";
+import { goDurationSchema } from "../k8s/duration";
 
 // Which cluster a resource acts on. Choosing the embedded twin is explicit; with nothing chosen we
 // use the ambient kubeconfig the way @pulumi/kubernetes does, and never fall back to the twin.
@@ -18,7 +18,7 @@ export const embeddedTargetSchema = z.strictObject({
   /** Time moves only while a handler waits, so waits end at once (tests, CI); default: scaled wall-clock time. */
   virtualTime: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Time moves only while a resource waits, so waits end at once (tests, CI)." }),
   /** How long the twin takes to move one node to a new machine config. */
-  nodeUpdateTime: goDurationSchema.optional().meta({ description: "How long the twin takes to move one node to a new machine config (Go duration). Default 5m." }),
+  nodeUpdateTime: goDurationSchema().optional().meta({ description: "How long the twin takes to move one node to a new machine config (Go duration). Default 5m." }),
 });
 export type EmbeddedTarget = z.infer<typeof embeddedTargetSchema>;
 

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { type ApiType, apiTypes } from "../k8s/api-types";
 import type { KubeObject } from "../k8s/meta";
 import { kataConfigSchema, machineConfigPoolSchema } from "../kata/model";
 import { clusterSchema, kubeadmControlPlaneSchema, machineHealthCheckSchema, machineSchema, machineSetSchema } from "../mhc/model";
@@ -17,12 +18,8 @@ export interface PrinterColumn {
 }
 
 export interface CrdDefinition {
-  group: string;
-  version: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  scope: "Cluster" | "Namespaced";
+  /** Group, version, kind, plural and scope, from the project's one table of API types. */
+  type: ApiType;
   shortNames?: string[];
   categories?: string[];
   /** The model of a whole object (apiVersion, kind, metadata, spec, status). */
@@ -31,21 +28,11 @@ export interface CrdDefinition {
 }
 
 const age: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
-const capi: Pick<CrdDefinition, "group" | "version" | "scope" | "categories"> = {
-  group: "cluster.x-k8s.io",
-  version: "v1beta1",
-  scope: "Namespaced",
-  categories: ["cluster-api"],
-};
+const capi: Pick<CrdDefinition, "categories"> = { categories: ["cluster-api"] };
 
 export const crdDefinitions: CrdDefinition[] = [
   {
-    group: "kataconfiguration.openshift.io",
-    version: "v1",
-    kind: "KataConfig",
-    plural: "kataconfigs",
-    singular: "kataconfig",
-    scope: "Cluster",
+    type: apiTypes.kataConfig,
     schema: kataConfigSchema,
     // As upstream's CRD: kubectl get kataconfig shows the rollout at a glance.
     printerColumns: [
@@ -56,12 +43,7 @@ export const crdDefinitions: CrdDefinition[] = [
     ],
   },
   {
-    group: "machineconfiguration.openshift.io",
-    version: "v1",
-    kind: "MachineConfigPool",
-    plural: "machineconfigpools",
-    singular: "machineconfigpool",
-    scope: "Cluster",
+    type: apiTypes.machineConfigPool,
     shortNames: ["mcp"],
     schema: machineConfigPoolSchema,
     printerColumns: [
@@ -74,18 +56,14 @@ export const crdDefinitions: CrdDefinition[] = [
   },
   {
     ...capi,
-    kind: "Cluster",
-    plural: "clusters",
-    singular: "cluster",
+    type: apiTypes.cluster,
     shortNames: ["cl"],
     schema: clusterSchema,
     printerColumns: [{ name: "Paused", type: "boolean", jsonPath: ".spec.paused" }, age],
   },
   {
     ...capi,
-    kind: "Machine",
-    plural: "machines",
-    singular: "machine",
+    type: apiTypes.machine,
     shortNames: ["ma"],
     schema: machineSchema,
     printerColumns: [
@@ -97,9 +75,7 @@ export const crdDefinitions: CrdDefinition[] = [
   },
   {
     ...capi,
-    kind: "MachineSet",
-    plural: "machinesets",
-    singular: "machineset",
+    type: apiTypes.machineSet,
     shortNames: ["ms"],
     schema: machineSetSchema,
     printerColumns: [
@@ -111,9 +87,7 @@ export const crdDefinitions: CrdDefinition[] = [
   },
   {
     ...capi,
-    kind: "MachineHealthCheck",
-    plural: "machinehealthchecks",
-    singular: "machinehealthcheck",
+    type: apiTypes.machineHealthCheck,
     shortNames: ["mhc", "mhcs"],
     schema: machineHealthCheckSchema,
     printerColumns: [
@@ -126,10 +100,7 @@ export const crdDefinitions: CrdDefinition[] = [
   },
   {
     ...capi,
-    group: "controlplane.cluster.x-k8s.io",
-    kind: "KubeadmControlPlane",
-    plural: "kubeadmcontrolplanes",
-    singular: "kubeadmcontrolplane",
+    type: apiTypes.kubeadmControlPlane,
     shortNames: ["kcp"],
     schema: kubeadmControlPlaneSchema,
     printerColumns: [
@@ -149,15 +120,16 @@ export interface CustomResourceDefinition extends KubeObject {
 }
 
 export function customResourceDefinition(definition: CrdDefinition): CustomResourceDefinition {
-  const { group, version, kind, plural, singular, scope, shortNames, categories, printerColumns } = definition;
+  const { type, shortNames, categories, printerColumns } = definition;
+  const { group, version, kind, plural } = type;
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
     metadata: { name: `${plural}.${group}` },
     spec: {
       group,
-      names: { kind, listKind: `${kind}List`, plural, singular, ...(shortNames ? { shortNames } : {}), ...(categories ? { categories } : {}) },
-      scope,
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), ...(shortNames ? { shortNames } : {}), ...(categories ? { categories } : {}) },
+      scope: type.namespaced ? "Namespaced" : "Cluster",
       versions: [
         {
           name: version,

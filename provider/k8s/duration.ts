@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 // Go durations as Kubernetes serializes metav1.Duration: "300s", "5m", "1h30m", "1.5h", "0".
 // Parsing follows time.ParseDuration; formatting follows time.Duration.String, because upstream
 // controllers print durations that way in their messages ("for more than 5m0s").
@@ -54,4 +56,24 @@ export function formatGoDuration(ms: number): string {
 
 function trimFraction(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(9)));
+}
+
+/** A rule on a parsed duration: why it is refused, or undefined to accept it. */
+export type DurationRule = (ms: number) => string | undefined;
+
+export const notNegative: DurationRule = (ms) => (ms < 0 ? "must not be negative" : undefined);
+
+/** Why `text` is refused as a Go duration under `rule` (default: not negative), or undefined. */
+export function goDurationProblem(text: string, rule: DurationRule = notNegative): string | undefined {
+  const ms = parseGoDuration(text);
+  const problem = ms === undefined ? 'must be a Go duration like "300s", "5m" or "1h30m"' : rule(ms);
+  return problem === undefined ? undefined : `${problem}; got ${JSON.stringify(text)}`;
+}
+
+/** The one schema of a Go duration string, for every input and file that takes one. */
+export function goDurationSchema(rule: DurationRule = notNegative) {
+  return z.string().superRefine((text, ctx) => {
+    const problem = goDurationProblem(text, rule);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 }

@@ -1,20 +1,11 @@
-import type { ClusterClient } from "../cluster/client";
+import { kinds } from "../k8s/api-types";
 import type { Node, Pod } from "../k8s/core";
+import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import {
-  checkInputs,
-  type CheckResult,
-  type CommonInputs,
-  diffInputs,
-  type DiffResult,
-  OWNER_ANNOTATION,
-  PROVIDER_KEY,
-  report,
-} from "../lifecycle/inputs";
+import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
-import { withCluster } from "../lifecycle/with-cluster";
-import { refs } from "./controller";
+import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
 import {
   KATA_API_VERSION,
   KATA_KIND,
@@ -23,7 +14,7 @@ import {
   type KataConfigSpec,
   type KataConfigStatus,
 } from "./model";
-import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator";
+import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator-step";
 import { KataProgress } from "./progress";
 import { validateKataConfig } from "./validate";
 
@@ -52,31 +43,31 @@ export function diff(_id: string, olds: Record<string, unknown>, news: Record<st
   return diffInputs(olds, news, inputKeys, ["metadata.name"]);
 }
 
-export async function create(inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
-  return withCluster(inputs, KATA_KIND, async (client, label) => {
-    await refuseForeignKataConfig(client, inputs);
-    const outs = await followInstall(client, inputs, "create", label);
+export async function create(context: HandlerContext, inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
+  return withCluster(context, inputs, KATA_KIND, async (call) => {
+    await refuseForeignKataConfig(call, inputs);
+    const outs = await followInstall(context, call, inputs, "create");
     return { id: nameOf(inputs), outs };
   });
 }
 
-export async function update(id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
-  return withCluster(news, KATA_KIND, async (client, label) => {
-    return { outs: await followInstall(client, news, "update", label, id) };
+export async function update(context: HandlerContext, id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
+  return withCluster(context, news, KATA_KIND, async (call) => {
+    return { outs: await followInstall(context, call, news, "update", id) };
   });
 }
 
-export async function read(id: string, props: KataConfigOutputs): Promise<{ id?: string; props?: KataConfigOutputs }> {
-  return withCluster(props, KATA_KIND, async (client) => {
-    const live = await client.get<KataConfig>({ ...refs.kataConfig, name: id });
+export async function read(context: HandlerContext, id: string, props: KataConfigOutputs): Promise<{ id?: string; props?: KataConfigOutputs }> {
+  return withCluster(context, props, KATA_KIND, async ({ client }) => {
+    const live = await client.get<KataConfig>({ ...kinds.kataConfig, name: id });
     if (!live) return {};
     return { id, props: outputsOf(props, live) };
   });
 }
 
-export async function remove(id: string, props: KataConfigOutputs): Promise<void> {
-  await withCluster(props, KATA_KIND, async (client, label) => {
-    const ref = { ...refs.kataConfig, name: id };
+export async function remove(context: HandlerContext, id: string, props: KataConfigOutputs): Promise<void> {
+  await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
+    const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
     if (!existing) return;
     const progress = new KataProgress();
@@ -87,21 +78,23 @@ export async function remove(id: string, props: KataConfigOutputs): Promise<void
       client,
       ref,
       what: `KataConfig ${id} to be removed`,
-      limitMs: timeoutMs(props.timeouts, "delete", KATA_DEFAULT_TIMEOUT),
+      limitMs: timeoutMs(props.timeouts, "delete", KATA_DEFAULT_TIMEOUT, context.timeoutMs),
+      signal: context.signal,
+      onProgress: (text) => say.status?.(text),
       start: async () => {
         await client.delete(ref);
-        report(label, "deletion requested; following the removal of kata from the nodes");
+        say.line("deletion requested; following the removal of kata from the nodes");
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) {
-          for (const line of progress.removed()) report(label, line);
+          for (const line of progress.removed()) say.line(line);
           return { state: "done", value: undefined };
         }
         last = (object as KataConfig).status;
-        for (const line of progress.observe(last)) report(label, line);
+        for (const line of progress.observe(last)) say.line(line);
         const condition = inProgressCondition(last);
         if (condition?.reason === reasons.blocked) {
-          const pods = blockingPods(await client.list<Pod>(refs.pod), last?.runtimeClasses);
+          const pods = blockingPods(await client.list<Pod>(kinds.pod), last?.runtimeClasses);
           return { state: "failed", error: new WaitFailedError(blockedMessage(id, pods)) };
         }
         if (condition?.reason === reasons.failed) {
@@ -112,13 +105,13 @@ export async function remove(id: string, props: KataConfigOutputs): Promise<void
         return { state: "waiting", progress: running ? `removal waits for the ${running} to finish; ${progress.summary(last)}` : progress.summary(last) };
       },
     });
-    report(label, "removed");
+    say.line("removed");
   });
 }
 
 /** Apply, then follow the install (or update) until every selected node has kata and the RuntimeClass exists. */
-async function followInstall(client: ClusterClient, inputs: KataConfigInputs, operation: "create" | "update", label: string, id = nameOf(inputs)): Promise<KataConfigOutputs> {
-  const ref = { ...refs.kataConfig, name: id };
+async function followInstall(context: HandlerContext, { client, progress: say }: ClusterCall, inputs: KataConfigInputs, operation: "create" | "update", id = nameOf(inputs)): Promise<KataConfigOutputs> {
+  const ref = { ...kinds.kataConfig, name: id };
   const progress = new KataProgress();
   let last: KataConfig | undefined;
   try {
@@ -126,15 +119,17 @@ async function followInstall(client: ClusterClient, inputs: KataConfigInputs, op
       client,
       ref,
       what: `KataConfig ${id} to install kata on the selected workers`,
-      limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT),
+      limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT, context.timeoutMs),
+      signal: context.signal,
+      onProgress: (text) => say.status?.(text),
       start: async () => {
         await client.apply(desiredObject(inputs));
-        report(label, `applied to ${client.description}; following the nodes`);
+        say.line(`applied to ${client.description}; following the nodes`);
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;
-        for (const line of progress.observe(last.status)) report(label, line);
+        for (const line of progress.observe(last.status)) say.line(line);
         const condition = inProgressCondition(last.status);
         if (condition?.reason === reasons.failed) return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: ${condition.message}`) };
         if (await installComplete(client, last)) return { state: "done", value: undefined };
@@ -146,7 +141,7 @@ async function followInstall(client: ClusterClient, inputs: KataConfigInputs, op
     const outs = outputsOf(inputs, last);
     throw new PartialStateError(`${(error as Error).message}`, id, { ...outs, [PROVIDER_KEY]: inputs[PROVIDER_KEY] });
   }
-  report(label, `kata is ready on ${last?.status?.kataNodes?.readyNodeCount ?? 0} node(s); RuntimeClass "${KATA_RUNTIME_CLASS}" exists`);
+  say.line(`kata is ready on ${last?.status?.kataNodes?.readyNodeCount ?? 0} node(s); RuntimeClass "${KATA_RUNTIME_CLASS}" exists`);
   return outputsOf(inputs, last);
 }
 
@@ -154,25 +149,25 @@ async function followInstall(client: ClusterClient, inputs: KataConfigInputs, op
  * Done means more than InProgress False (a blocked deletion is False too): every selected worker is
  * installed, none is on its way, and the RuntimeClasses exist.
  */
-async function installComplete(client: ClusterClient, kataConfig: KataConfig): Promise<boolean> {
+async function installComplete(client: ClusterCall["client"], kataConfig: KataConfig): Promise<boolean> {
   const status = kataConfig.status;
   const condition = inProgressCondition(status);
   if (condition?.status !== "False" || condition.reason) return false;
   const wanted = wantedRuntimeClasses({ ...kataConfig, spec: kataConfig.spec ?? {} });
   if (!wanted.every((name) => status?.runtimeClasses?.includes(name))) return false;
-  const selected = selectedNodes({ ...kataConfig, spec: kataConfig.spec ?? {} }, await client.list<Node>(refs.node)).map((n) => n.metadata.name).sort();
+  const selected = selectedNodes({ ...kataConfig, spec: kataConfig.spec ?? {} }, await client.list<Node>(kinds.node)).map((n) => n.metadata.name).sort();
   if (JSON.stringify(selected) !== JSON.stringify([...(status?.kataNodes?.installed ?? [])].sort())) return false;
-  for (const name of wanted) if (!(await client.get({ ...refs.runtimeClass, name }))) return false;
+  for (const name of wanted) if (!(await client.get({ ...kinds.runtimeClass, name }))) return false;
   return true;
 }
 
 /** The cluster admits one KataConfig. Another one is not ours to take, unless this stack made it. */
-async function refuseForeignKataConfig(client: ClusterClient, inputs: KataConfigInputs): Promise<void> {
-  for (const existing of await client.list<KataConfig>(refs.kataConfig)) {
+async function refuseForeignKataConfig({ client, progress: say }: ClusterCall, inputs: KataConfigInputs): Promise<void> {
+  for (const existing of await client.list<KataConfig>(kinds.kataConfig)) {
     const owner = existing.metadata.annotations?.[OWNER_ANNOTATION];
     if (owner && owner === inputs.owner) {
       if (existing.metadata.name !== nameOf(inputs)) continue;
-      report(`KataConfig ${nameOf(inputs)}`, "found the object an interrupted run of this stack created; taking it over");
+      say.line("found the object an interrupted run of this stack created; taking it over");
       continue;
     }
     throw new Error(

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { kinds } from "../k8s/api-types";
 import { labelSelectorSchema } from "../k8s/labels";
 import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";
 
 // KataConfig (kataconfiguration.openshift.io/v1, cluster-scoped) with upstream's JSON field names.
 
-export const KATA_API_VERSION = "kataconfiguration.openshift.io/v1";
-export const KATA_KIND = "KataConfig";
+export const KATA_API_VERSION = kinds.kataConfig.apiVersion;
+export const KATA_KIND = kinds.kataConfig.kind;
 export const KATA_FINALIZER = "kataconfiguration.openshift.io/finalizer";
 /** The label the operator puts on selected workers; the kata-oc MachineConfigPool selects by it. */
 export const KATA_NODE_ROLE_LABEL = "node-role.kubernetes.io/kata-oc";
@@ -77,7 +78,7 @@ export const kataConfigDeclarationSchema = z.object({
 export type KataConfigDeclaration = z.infer<typeof kataConfigDeclarationSchema>;
 
 // The MachineConfigPool fields the status derivation and the rollout read.
-export const MCO_API_VERSION = "machineconfiguration.openshift.io/v1";
+export const MCO_API_VERSION = kinds.machineConfigPool.apiVersion;
 export const machineConfigPoolSchema = z.looseObject({
   apiVersion: z.literal(MCO_API_VERSION).default(MCO_API_VERSION),
   kind: z.literal("MachineConfigPool").default("MachineConfigPool"),

@@ -1,6 +1,6 @@
 import type { KataConfigStatus, KataNodeList } from "./model";
 import { kataNodeLists } from "./model";
-import { inProgressCondition } from "./operator";
+import { inProgressCondition } from "./operator-step";
 
 // Progress lines for a KataConfig: one per change of a node's state or of the InProgress
 // condition, never one per poll ("worker-1: installing (1/2 ready)").

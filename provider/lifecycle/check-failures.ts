@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { propertyPath } from "../k8s/property-path";
 
 // Validation failures in the user's terms: the property path as Pulumi shows it and a sentence that
 // names the rule. One wording for every resource; a resource adds what its fields are for.
@@ -17,17 +18,6 @@ export interface FieldGuide {
   purposes?: Record<string, string>;
   /** The fields an object has, keyed the same way ("" for the top): "did you mean ...?" for a typo. */
   knownFields?: Record<string, string[]>;
-}
-
-/** "spec.unhealthyConditions[0].timeout"; keys that are not identifiers in brackets: matchLabels["a/b"]. */
-export function propertyPath(path: readonly PropertyKey[], prefix = ""): string {
-  let out = prefix;
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(part))) out += out === "" ? String(part) : `.${String(part)}`;
-    else out += `[${JSON.stringify(String(part))}]`;
-  }
-  return out;
 }
 
 /** Parse with a schema; report every broken rule as a property path and a sentence instead of throwing. */

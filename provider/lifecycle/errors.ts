@@ -34,3 +34,14 @@ export class WaitFailedError extends Error {
     this.name = "WaitFailedError";
   }
 }
+
+/** The engine cancelled the operation (Ctrl-C, or the engine going away) while it waited. */
+export class WaitCancelledError extends Error {
+  constructor(
+    readonly what: string,
+    readonly lastSeen: string,
+  ) {
+    super(`stopped waiting for ${what}: the operation was cancelled; last seen: ${lastSeen}`);
+    this.name = "WaitCancelledError";
+  }
+}

@@ -91,8 +91,3 @@ function normalize(value: unknown): unknown {
 function at(bag: Record<string, unknown>, dotted: string): unknown {
   return dotted.split(".").reduce<unknown>((v, key) => (v && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), bag);
 }
-
-/** A progress line on the only channel a dynamic provider has: its stdout, shown by the engine. */
-export function report(resource: string, line: string): void {
-  console.log(`${resource}: ${line}`);
-}

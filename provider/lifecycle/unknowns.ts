@@ -1,5 +1,5 @@
 import type { CheckFailure } from "./check-failures";
-import { propertyPath } from "./check-failures";
+import { propertyPath } from "../k8s/property-path";
 
 // During preview the dynamic provider host passes a value that is not known yet as this string
 // (rpc.unknownValue). It means "not known yet": never validate it as a value.

@@ -1,7 +1,7 @@
 import { formatGoDuration } from "../k8s/duration";
 import type { KubeObject } from "../k8s/meta";
 import type { ClusterClient, ObjectRef } from "../cluster/client";
-import { WaitTimeoutError } from "./errors";
+import { WaitCancelledError, WaitTimeoutError } from "./errors";
 
 // Waiting on an object until it reaches a state, driven by watch events, with a limit.
 // Every event is evaluated in order (not just the latest), so progress that happens between two
@@ -24,6 +24,10 @@ export interface WaitOptions<T> {
   evaluate(object: KubeObject | undefined): WaitVerdict<T> | Promise<WaitVerdict<T>>;
   /** The change to follow (apply, delete), made once the watch is in place so no transition is missed. */
   start?: () => Promise<unknown>;
+  /** The engine cancelled the operation: stop waiting at once. */
+  signal?: AbortSignal;
+  /** Told what the wait waits for whenever that changes (a host's ephemeral status line). */
+  onProgress?: (progress: string) => void;
 }
 
 export const DEFAULT_RESYNC_MS = 10_000;
@@ -38,25 +42,35 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     seen.push(event.type === "DELETED" ? undefined : event.object);
     wake?.();
   });
+  const cancelled = () => new WaitCancelledError(options.what, lastProgress);
+  let lastProgress = "nothing yet";
   try {
+    if (options.signal?.aborted) throw cancelled();
     await options.start?.();
     seen.push(await client.get(ref));
-    let lastProgress = "nothing yet";
     for (;;) {
       while (seen.length > 0) {
         const verdict = await options.evaluate(seen.shift());
         if (verdict.state === "done") return verdict.value;
         if (verdict.state === "failed") throw verdict.error;
+        if (verdict.progress !== lastProgress) options.onProgress?.(verdict.progress);
         lastProgress = verdict.progress;
       }
+      if (options.signal?.aborted) throw cancelled();
       const remaining = started + limitMs - clock.now().getTime();
       if (remaining <= 0) throw new WaitTimeoutError(options.what, formatGoDuration(limitMs), lastProgress);
-      const woken = new Promise<"event">((resolve) => (wake = () => resolve("event")));
+      // An event, the engine's cancel or the timer ends the sleep; the timer never outlives the wait.
       const timer = new AbortController();
-      const slept = clock.sleep(Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining), timer.signal).then(() => "timer" as const);
-      await Promise.race([woken, slept]);
+      const stop = () => timer.abort();
+      wake = stop;
+      options.signal?.addEventListener("abort", stop, { once: true });
+      // On virtual time nothing happens between the twin's wake-ups, and its sleep returns at the first
+      // one that brings an event: sleep to the limit instead of in resync steps.
+      const step = clock.virtual ? remaining : Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining);
+      await clock.sleep(step, timer.signal);
       wake = undefined;
-      timer.abort(); // an event came first: no timer may keep the process alive after the wait
+      options.signal?.removeEventListener("abort", stop);
+      timer.abort();
     }
   } finally {
     watch.close();

@@ -1,13 +1,21 @@
 import type { ClusterClient } from "../cluster/client";
-import { connect } from "../cluster/connect";
+import type { HandlerContext, Progress } from "./context";
 import type { CommonInputs } from "./inputs";
 
+export interface ClusterCall {
+  client: ClusterClient;
+  /** "KataConfig example-kataconfig", "MachineHealthCheck default/workers": the resource in messages. */
+  label: string;
+  progress: Progress;
+}
+
 /** Connect to the resource's cluster for one handler call, and always let go of it afterwards. */
-export async function withCluster<T>(inputs: CommonInputs, kind: string, run: (client: ClusterClient, label: string) => Promise<T>): Promise<T> {
-  const client = await connect(inputs.cluster);
+export async function withCluster<T>(context: HandlerContext, inputs: CommonInputs, kind: string, run: (call: ClusterCall) => Promise<T>): Promise<T> {
+  const client = await context.connect(inputs.cluster);
   try {
     const name = inputs.metadata.namespace ? `${inputs.metadata.namespace}/${inputs.metadata.name}` : inputs.metadata.name;
-    return await run(client, `${kind} ${name}`);
+    const label = `${kind} ${name}`;
+    return await run({ client, label, progress: context.progress(label) });
   } finally {
     await client.close();
   }

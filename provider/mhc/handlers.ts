@@ -1,15 +1,15 @@
-import type { ClusterClient } from "../cluster/client";
-import { connect } from "../cluster/connect";
-import type { Node } from "../k8s/core";
 import { isDeepStrictEqual } from "node:util";
+import type { ClusterClient } from "../cluster/client";
+import { kinds } from "../k8s/api-types";
+import type { Node } from "../k8s/core";
 import { describeFailures } from "../lifecycle/check-failures";
+import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY, report } from "../lifecycle/inputs";
+import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { containsUnknown } from "../lifecycle/unknowns";
 import { waitFor } from "../lifecycle/wait";
-import { withCluster } from "../lifecycle/with-cluster";
-import { capiRefs } from "./controller";
+import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
 import { type Evaluation, evaluateMachineHealthCheck } from "./evaluate";
 import { describePolicyImpact } from "./impact";
 import { type Cluster, clusterApiVersion, type DeclaredMachineHealthCheck, type Machine, type MachineHealthCheck, type MachineHealthCheckStatus } from "./model";
@@ -37,52 +37,54 @@ export function check(_olds: Record<string, unknown>, news: Record<string, unkno
   return checkInputs(news, validateMachineHealthCheck);
 }
 
-export async function diff(_id: string, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<DiffResult> {
+export async function diff(context: HandlerContext, _id: string, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<DiffResult> {
   const result = diffInputs(olds, news, ["metadata", "spec", "timeouts"], ["metadata.name", "metadata.namespace", "spec.clusterName"]);
   const policyChanged = policyFields.some((f) => !isDeepStrictEqual(olds.spec?.[f], news.spec?.[f]));
-  if (policyChanged && result.replaces.length === 0) await reportImpact(olds, news);
+  if (policyChanged && result.replaces.length === 0) await reportImpact(context, olds, news);
   return result;
 }
 
-export async function create(inputs: MachineHealthCheckInputs): Promise<{ id: string; outs: MachineHealthCheckOutputs }> {
-  return withCluster(inputs, KIND, async (client, label) => {
+export async function create(context: HandlerContext, inputs: MachineHealthCheckInputs): Promise<{ id: string; outs: MachineHealthCheckOutputs }> {
+  return withCluster(context, inputs, KIND, async (call) => {
+    const { client, label } = call;
     const existing = await client.get<MachineHealthCheck>(refOf(inputs));
     const owner = existing?.metadata.annotations?.[OWNER_ANNOTATION];
     if (existing && owner !== inputs.owner) {
       throw new Error(`${label} already exists in ${client.description} and was not created by this stack${owner ? ` (it belongs to ${owner})` : ""}: choose another metadata.name, or delete it first.`);
     }
-    return { id: idOf(inputs), outs: await applyAndObserve(client, inputs, "create", label) };
+    return { id: idOf(inputs), outs: await applyAndObserve(context, call, inputs, "create") };
   });
 }
 
-export async function update(id: string, _olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<{ outs: MachineHealthCheckOutputs }> {
-  return withCluster(news, KIND, async (client, label) => ({ outs: await applyAndObserve(client, news, "update", label, id) }));
+export async function update(context: HandlerContext, id: string, _olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<{ outs: MachineHealthCheckOutputs }> {
+  return withCluster(context, news, KIND, async (call) => ({ outs: await applyAndObserve(context, call, news, "update", id) }));
 }
 
-export async function read(id: string, props: MachineHealthCheckOutputs): Promise<{ id?: string; props?: MachineHealthCheckOutputs }> {
-  return withCluster(props, KIND, async (client) => {
+export async function read(context: HandlerContext, id: string, props: MachineHealthCheckOutputs): Promise<{ id?: string; props?: MachineHealthCheckOutputs }> {
+  return withCluster(context, props, KIND, async ({ client }) => {
     const live = await client.get<MachineHealthCheck>(refOf(props));
     if (!live) return {};
     return { id, props: await outputsOf(client, props, live) };
   });
 }
 
-export async function remove(_id: string, props: MachineHealthCheckOutputs): Promise<void> {
-  await withCluster(props, KIND, async (client, label) => {
+export async function remove(context: HandlerContext, _id: string, props: MachineHealthCheckOutputs): Promise<void> {
+  await withCluster(context, props, KIND, async ({ client, label }) => {
     const ref = refOf(props);
     if (!(await client.delete(ref))) return;
     await waitFor({
       client,
       ref,
       what: `${label} to be deleted`,
-      limitMs: timeoutMs(props.timeouts, "delete", MHC_DEFAULT_TIMEOUT),
+      limitMs: timeoutMs(props.timeouts, "delete", MHC_DEFAULT_TIMEOUT, context.timeoutMs),
+      signal: context.signal,
       evaluate: (object) => (object ? { state: "waiting", progress: "deletion requested" } : { state: "done", value: undefined }),
     });
   });
 }
 
 /** Apply the policy, wait until the controller has seen this generation, then report. */
-async function applyAndObserve(client: ClusterClient, inputs: MachineHealthCheckInputs, operation: "create" | "update", label: string, id = idOf(inputs)): Promise<MachineHealthCheckOutputs> {
+async function applyAndObserve(context: HandlerContext, { client, label, progress }: ClusterCall, inputs: MachineHealthCheckInputs, operation: "create" | "update", id = idOf(inputs)): Promise<MachineHealthCheckOutputs> {
   const applied = await client.apply<MachineHealthCheck>(desiredObject(inputs));
   let live: MachineHealthCheck | undefined = applied;
   try {
@@ -90,7 +92,9 @@ async function applyAndObserve(client: ClusterClient, inputs: MachineHealthCheck
       client,
       ref: refOf(inputs),
       what: `the health controller to observe ${label} (generation ${applied.metadata.generation})`,
-      limitMs: timeoutMs(inputs.timeouts, operation, MHC_DEFAULT_TIMEOUT),
+      limitMs: timeoutMs(inputs.timeouts, operation, MHC_DEFAULT_TIMEOUT, context.timeoutMs),
+      signal: context.signal,
+      onProgress: (text) => progress.status?.(text),
       evaluate: (object) => {
         if (!object) return { state: "failed", error: new WaitFailedError(`${label} was deleted by someone else`) };
         live = object as MachineHealthCheck;
@@ -102,7 +106,7 @@ async function applyAndObserve(client: ClusterClient, inputs: MachineHealthCheck
     throw new PartialStateError((error as Error).message, id, { ...(await outputsOf(client, inputs, live)), [PROVIDER_KEY]: inputs[PROVIDER_KEY] });
   }
   const outs = await outputsOf(client, inputs, live);
-  if (outs.report) for (const line of reportLines(outs.report)) report(label, line);
+  if (outs.report) for (const line of reportLines(outs.report)) progress.line(line);
   return outs;
 }
 
@@ -114,9 +118,9 @@ async function outputsOf(client: ClusterClient, inputs: MachineHealthCheckInputs
 /** The evaluation for the objects that exist now, or undefined when the Cluster is not there. */
 async function evaluateNow(client: ClusterClient, machineHealthCheck: MachineHealthCheck): Promise<Evaluation | undefined> {
   const namespace = machineHealthCheck.metadata.namespace ?? DEFAULT_NAMESPACE;
-  const cluster = await client.get<Cluster>({ ...capiRefs.cluster, namespace, name: machineHealthCheck.spec.clusterName });
+  const cluster = await client.get<Cluster>({ ...kinds.cluster, namespace, name: machineHealthCheck.spec.clusterName });
   if (!cluster) return undefined;
-  const [machines, nodes] = await Promise.all([client.list<Machine>({ ...capiRefs.machine, namespace }), client.list<Node>(capiRefs.node)]);
+  const [machines, nodes] = await Promise.all([client.list<Machine>({ ...kinds.machine, namespace }), client.list<Node>(kinds.node)]);
   return evaluateMachineHealthCheck({ machineHealthCheck, cluster, machines, nodes, now: client.clock.now() });
 }
 
@@ -133,23 +137,23 @@ function reportLines(evaluation: Evaluation): string[] {
 }
 
 /** In preview: what the policy change means for the machines that exist now. Never fails the diff. */
-async function reportImpact(olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<void> {
-  const label = `${KIND} ${idOf(news)}`;
+async function reportImpact(context: HandlerContext, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<void> {
+  const progress = context.progress(`${KIND} ${idOf(news)}`);
   if (containsUnknown(news.spec) || containsUnknown(news.cluster)) return;
   let client: ClusterClient | undefined;
   try {
-    client = await connect(news.cluster);
+    client = await context.connect(news.cluster);
     const before = desiredObject(olds);
     const after = desiredObject(news);
     const oldEval = await evaluateNow(client, before);
     const newEval = await evaluateNow(client, after);
     if (!oldEval || !newEval) {
-      report(label, `cannot show what the policy change means: Cluster ${after.spec.clusterName} is not in ${client.description}`);
+      progress.line(`cannot show what the policy change means: Cluster ${after.spec.clusterName} is not in ${client.description}`);
       return;
     }
-    for (const line of describePolicyImpact({ spec: before.spec, evaluation: oldEval }, { spec: after.spec, evaluation: newEval })) report(label, line);
+    for (const line of describePolicyImpact({ spec: before.spec, evaluation: oldEval }, { spec: after.spec, evaluation: newEval })) progress.line(line);
   } catch (error) {
-    report(label, `cannot read the cluster to show what the policy change means (${(error as Error).message}); going on without it`);
+    progress.line(`cannot read the cluster to show what the policy change means (${(error as Error).message}); going on without it`);
   } finally {
     await client?.close();
   }
@@ -173,7 +177,7 @@ function desiredObject(inputs: MachineHealthCheckInputs): MachineHealthCheck {
 }
 
 function refOf(inputs: CommonInputs) {
-  return { ...capiRefs.machineHealthCheck, name: inputs.metadata.name, namespace: inputs.metadata.namespace ?? DEFAULT_NAMESPACE };
+  return { ...kinds.machineHealthCheck, name: inputs.metadata.name, namespace: inputs.metadata.namespace ?? DEFAULT_NAMESPACE };
 }
 
 function idOf(inputs: CommonInputs): string {

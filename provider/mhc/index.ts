@@ -46,11 +46,11 @@ export {
 export { pendingReasons, unhealthyReasons } from "./health";
 export type { RemediatedBy } from "./owners";
 export { randomNameGenerator, type ClusterAction, type NameGenerator } from "./actions";
-export { planMachineHealthCheckStep, type MachineHealthCheckStep, type MachineHealthCheckStepInput } from "./remediate";
+export { planMachineHealthCheckStep, type MachineHealthCheckStep, type MachineHealthCheckStepInput } from "./health-check-step";
 export {
   kcpMessages,
   planKubeadmControlPlaneRemediation,
   planMachineSetRemediation,
   type OwnerRemediationInput,
   type OwnerRemediationStep,
-} from "./owner-remediation";
+} from "./owner-remediation-step";

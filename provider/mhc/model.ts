@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { parseGoDuration } from "../k8s/duration";
+import { kinds } from "../k8s/api-types";
+import { type DurationRule, goDurationProblem, goDurationSchema } from "../k8s/duration";
 import { isEmptySelector, labelSelectorSchema } from "../k8s/labels";
 import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";
 
@@ -8,8 +9,8 @@ import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/me
 // - loose schemas for objects read from a cluster (unknown fields kept, nothing refused that the
 //   semantics do not read).
 
-export const clusterApiVersion = "cluster.x-k8s.io/v1beta1";
-export const controlPlaneApiVersion = "controlplane.cluster.x-k8s.io/v1beta1";
+export const clusterApiVersion = kinds.cluster.apiVersion;
+export const controlPlaneApiVersion = kinds.kubeadmControlPlane.apiVersion;
 
 export const labelKeys = {
   clusterName: "cluster.x-k8s.io/cluster-name",
@@ -99,26 +100,17 @@ export function parseUnhealthyRange(text: string): { min: number; max: number } 
   return { min, max };
 }
 
-function durationFormatProblem(text: string): string {
-  return `must be a Go duration like "300s", "5m" or "1h30m"; got ${JSON.stringify(text)}`;
-}
+const nodeStartupTimeoutRule: DurationRule = (ms) =>
+  ms !== 0 && ms < minNodeStartupTimeoutMs ? "must be 0 (which turns the startup check off) or at least 30s" : undefined;
 
 /** Why a nodeStartupTimeout value is refused, or undefined when it is accepted. */
 export function nodeStartupTimeoutProblem(text: string): string | undefined {
-  const ms = parseGoDuration(text);
-  if (ms === undefined) return durationFormatProblem(text);
-  if (ms !== 0 && ms < minNodeStartupTimeoutMs) {
-    return `must be 0 (which turns the startup check off) or at least 30s; got ${JSON.stringify(text)}`;
-  }
-  return undefined;
+  return goDurationProblem(text, nodeStartupTimeoutRule);
 }
 
 /** Why an unhealthy condition timeout is refused, or undefined when it is accepted. */
 export function conditionTimeoutProblem(text: string): string | undefined {
-  const ms = parseGoDuration(text);
-  if (ms === undefined) return durationFormatProblem(text);
-  if (ms < 0) return `must not be negative; got ${JSON.stringify(text)}`;
-  return undefined;
+  return goDurationProblem(text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,16 +132,10 @@ export const maxUnhealthySchema = z.union(
   { error: maxUnhealthyProblem },
 );
 
-const durationString = (problem: (text: string) => string | undefined) =>
-  z.string().superRefine((text, ctx) => {
-    const found = problem(text);
-    if (found) ctx.addIssue({ code: "custom", message: found });
-  });
-
 export const declaredUnhealthyConditionSchema = z.strictObject({
   type: nonEmptyString('the Node condition type to watch, like "Ready"'),
   status: nonEmptyString('the condition status that counts as unhealthy, like "False" or "Unknown"'),
-  timeout: durationString(conditionTimeoutProblem).meta({ description: 'How long the condition must last before the machine is unhealthy (Go duration: "300s", "5m").' }),
+  timeout: goDurationSchema().meta({ description: 'How long the condition must last before the machine is unhealthy (Go duration: "300s", "5m").' }),
 }).meta({ description: "A Node condition that, held for its timeout, makes the machine unhealthy. Conditions are OR-ed." });
 
 export const declaredRemediationTemplateSchema = z.strictObject({
@@ -188,7 +174,7 @@ export const declaredMachineHealthCheckSpecSchema = z
       })
       .optional()
       .meta({ description: 'Remediation happens only while the number of not-healthy machines is within this range, like "[3-5]"; takes precedence over maxUnhealthy.' }),
-    nodeStartupTimeout: durationString(nodeStartupTimeoutProblem).default(defaultNodeStartupTimeout).meta({ description: 'How long a machine may go without a Node before it is unhealthy (Go duration, 0 disables, else at least 30s). Default "10m".' }),
+    nodeStartupTimeout: goDurationSchema(nodeStartupTimeoutRule).default(defaultNodeStartupTimeout).meta({ description: 'How long a machine may go without a Node before it is unhealthy (Go duration, 0 disables, else at least 30s). Default "10m".' }),
     remediationTemplate: declaredRemediationTemplateSchema.optional().meta({ description: "External remediation: a template in the same namespace; a remediation request named after the machine is created instead of replacing it." }),
   })
   .superRefine(

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WatchEvent } from "../../provider/cluster/client";
-import { isKubernetesApiError, openKubernetesCluster } from "../../provider/cluster/kubernetes";
+import { isClusterError } from "../../provider/cluster/errors";
+import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
 import type { MachineConfigPool } from "../../provider/kata/model";
 import type { KubeObject } from "../../provider/k8s/meta";
 import { customResourceDefinitions } from "../../provider/crds";
@@ -79,7 +80,7 @@ describe("reads and writes", () => {
     const stale = { metadata: { resourceVersion: "1", labels: { x: "y" } } };
     const before = env.client.requestCount;
     const error = await env.client.patch(nodeRef("worker-0"), stale).catch((e: unknown) => e as Error);
-    expect(isKubernetesApiError(error, "Conflict")).toBe(true);
+    expect(isClusterError(error, "Conflict")).toBe(true);
     expect(error.message).toMatch(/^cannot patch Node worker-0 on cluster https:\/\/127\.0\.0\.1:\d+ \(context dev-cluster\): Operation cannot be fulfilled/);
     expect(env.client.requestCount - before).toBe(6); // the first try and 5 retries
   });
@@ -92,7 +93,7 @@ describe("errors that say what to do", () => {
     try {
       await waitFor(async () => (await client.get(crdRef("kataconfigs.kataconfiguration.openshift.io"))) === undefined);
       const error = await client.get(kataRef).catch((e: unknown) => e as Error);
-      expect(isKubernetesApiError(error, "ResourceTypeMissing")).toBe(true);
+      expect(isClusterError(error, "ResourceTypeMissing")).toBe(true);
       expect((error as Error).message).toBe(
         `the KataConfig CRD (kataconfigs.kataconfiguration.openshift.io, version v1) is not installed on cluster ${cluster.server} (context dev-cluster): ` +
           "the OpenShift sandboxed containers operator is missing: install it (OperatorHub: OpenShift sandboxed containers Operator) first",
@@ -113,7 +114,7 @@ describe("errors that say what to do", () => {
     const nobody = await openKubernetesCluster({ kubeconfig: await env.cluster.kubeconfigFor("nobody") });
     try {
       const read = (await nobody.get(kataRef).catch((e: unknown) => e)) as Error;
-      expect(isKubernetesApiError(read, "Forbidden")).toBe(true);
+      expect(isClusterError(read, "Forbidden")).toBe(true);
       expect(read.message).toMatch(/^KataConfig example-kataconfig: the kubeconfig's user may not get kataconfigs at the cluster scope on cluster .* \(context dev-cluster-nobody\)/);
       expect(read.message).toMatch(/Fix: bind a ClusterRole that allows verb "get" on resource "kataconfigs" in API group kataconfiguration\.openshift\.io to that user/);
       await expect(nobody.patchStatus(kataRef, {})).rejects.toThrow(/may not patch kataconfigs\/status at the cluster scope/);

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { refs } from "../../provider/kata/controller";
+import { kinds } from "../../provider/k8s/api-types";
 import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, useProjects, withTwin } from "./project";
 
 // What goes wrong, through the real CLI: pods that block kata's removal, a Degraded node during the
@@ -10,8 +10,8 @@ import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, useProjects, withTwin } f
 const { newProject } = useProjects();
 const up = ["up", "--yes", "--skip-preview"];
 const destroy = ["destroy", "--yes", "--skip-preview"];
-const podRef = { ...refs.pod, namespace: "apps", name: "sandboxed" };
-const workerRef = { ...refs.node, name: "worker-1" };
+const podRef = { ...kinds.pod, namespace: "apps", name: "sandboxed" };
+const workerRef = { ...kinds.node, name: "worker-1" };
 
 describe("failures through the real CLI", () => {
   it("a running kata pod makes destroy fail naming it; once the pod is gone destroy succeeds", async () => {
@@ -39,7 +39,7 @@ describe("failures through the real CLI", () => {
 
     expect(reportLines(destroyed.output, KATA_LABEL).at(-1)).toBe("removed");
     expect(await project.resources()).toEqual([]);
-    await withTwin(project.openshift, async (twin) => expect(await twin.list(refs.kataConfig)).toEqual([]));
+    await withTwin(project.openshift, async (twin) => expect(await twin.list(kinds.kataConfig)).toEqual([]));
   });
 
   it("a Degraded node makes up fail with the node's reason and keep partial state; once it clears, up completes", async () => {

@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { refs } from "../../provider/kata/controller";
+import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
-import { capiRefs } from "../../provider/mhc/controller";
 import type { MachineHealthCheck } from "../../provider/mhc/model";
 import { KATA_LABEL, KATA_TYPE, MHC_LABEL, MHC_TYPE, type Project, reportLines, resourceSummary, useProjects, withTwin } from "./project";
 import { installProgressLines } from "../support/seed-tables";
@@ -12,8 +11,8 @@ import { installProgressLines } from "../support/seed-tables";
 
 const { newProject } = useProjects();
 const up = ["up", "--yes", "--skip-preview"];
-const kataRef = { ...refs.kataConfig, name: "example-kataconfig" };
-const mhcRef = { ...capiRefs.machineHealthCheck, namespace: "default", name: "capi-quickstart-node-unhealthy-5m" };
+const kataRef = { ...kinds.kataConfig, name: "example-kataconfig" };
+const mhcRef = { ...kinds.machineHealthCheck, namespace: "default", name: "capi-quickstart-node-unhealthy-5m" };
 
 async function twinMaxUnhealthy(project: Project): Promise<unknown> {
   return withTwin(project.capi, async (twin) => (await twin.get<MachineHealthCheck>(mhcRef))?.spec.maxUnhealthy);
@@ -131,11 +130,11 @@ describe("the quickstart's resources through the real CLI", () => {
     expect(kataLines.at(-1)).toBe("removed");
     expect(await project.resources()).toEqual([]);
     await withTwin(project.openshift, async (twin) => {
-      expect(await twin.list<KataConfig>(refs.kataConfig)).toEqual([]);
-      expect(await twin.list(refs.runtimeClass)).toEqual([]);
-      const kataNodes = (await twin.list(refs.node)).filter((n) => n.metadata.labels?.["node-role.kubernetes.io/kata-oc"] !== undefined);
+      expect(await twin.list<KataConfig>(kinds.kataConfig)).toEqual([]);
+      expect(await twin.list(kinds.runtimeClass)).toEqual([]);
+      const kataNodes = (await twin.list(kinds.node)).filter((n) => n.metadata.labels?.["node-role.kubernetes.io/kata-oc"] !== undefined);
       expect(kataNodes).toEqual([]);
     });
-    await withTwin(project.capi, async (twin) => expect(await twin.list(capiRefs.machineHealthCheck)).toEqual([]));
+    await withTwin(project.capi, async (twin) => expect(await twin.list(kinds.machineHealthCheck)).toEqual([]));
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { refs } from "../../provider/kata/controller";
+import { kinds } from "../../provider/k8s/api-types";
 import { pulumi, repoRoot } from "../../tools/engine";
 import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, runInRepo, useProjects, withTwin } from "./project";
 
@@ -33,7 +33,7 @@ describe("the package through the real CLI", () => {
 
     expect(reportLines(destroyed.output, KATA_LABEL).at(-1)).toBe("removed");
     expect(await project.resources()).toEqual([]);
-    await withTwin(project.openshift, async (twin) => expect(await twin.list(refs.kataConfig)).toEqual([]));
+    await withTwin(project.openshift, async (twin) => expect(await twin.list(kinds.kataConfig)).toEqual([]));
   });
 
   it("schema.json is accepted by the real CLI: pulumi package gen-sdk generates a Node.js SDK", async () => {

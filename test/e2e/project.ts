@@ -3,9 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeAll, beforeEach } from "vitest";
-import { openTwin } from "../../provider/cluster/connect";
+import { type EmbeddedCluster, openTwin } from "../../provider/wiring";
 import type { EmbeddedTarget } from "../../provider/cluster/target";
-import type { EmbeddedCluster } from "../../provider/cluster/twin";
 import { engineDir, pulumi, repoRoot, selectStack, workspace, type Workspace } from "../../tools/engine";
 import type { ProgramSettings } from "./program/index";
 

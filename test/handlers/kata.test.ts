@@ -21,7 +21,7 @@ describe("KataConfig handlers on the twin", () => {
   });
 
   it("create follows the seed's install node by node and returns the final status", async () => {
-    const { id, outs } = await kata.create(inputs());
+    const { id, outs } = await kata.create(twin.context, inputs());
     expect(id).toBe("example-kataconfig");
     expect(outs.status.kataNodes).toEqual({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] });
     expect(outs.status.conditions?.[0]).toMatchObject({ type: "InProgress", status: "False", reason: "", message: "" });
@@ -33,9 +33,9 @@ describe("KataConfig handlers on the twin", () => {
   });
 
   it("delete follows the seed's removal and leaves no KataConfig or RuntimeClass", async () => {
-    const { outs } = await kata.create(inputs());
+    const { outs } = await kata.create(twin.context, inputs());
     twin.lines.length = 0;
-    await kata.remove("example-kataconfig", outs);
+    await kata.remove(twin.context, "example-kataconfig", outs);
     const nodeLines = twin.lines.filter((l) => /worker-\d: /.test(l)).map((l) => l.replace("KataConfig example-kataconfig: ", ""));
     expect(nodeLines).toEqual([
       "worker-0: waiting to uninstall (0/0 ready)",
@@ -56,7 +56,7 @@ describe("KataConfig handlers on the twin", () => {
     await inTwin(twin, (cluster) =>
       cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-1" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "failed to drain node: timed out" } } }),
     );
-    const failure = await kata.create(inputs()).catch((e: unknown) => e);
+    const failure = await kata.create(twin.context, inputs()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(PartialStateError);
     const partial = failure as PartialStateError;
     expect(partial.message).toContain("Node worker-1 Degraded: failed to drain node: timed out");
@@ -64,16 +64,16 @@ describe("KataConfig handlers on the twin", () => {
     expect(partial.properties).toMatchObject({ __provider: "serialized provider", status: { kataNodes: { failedToInstall: ["worker-1"] } } });
 
     await inTwin(twin, (cluster) => cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-1" }, { metadata: { annotations: { [MCO_STATE]: "Working" } } }));
-    const { outs } = await kata.update("example-kataconfig", partial.properties as kata.KataConfigOutputs, inputs());
+    const { outs } = await kata.update(twin.context, "example-kataconfig", partial.properties as kata.KataConfigOutputs, inputs());
     expect(outs.status.kataNodes?.readyNodeCount).toBe(2);
     expect(outs.runtimeClassName).toBe("kata");
   });
 
   it("a delete blocked by a kata Pod fails at once naming the pod, and succeeds once the pod is gone", async () => {
-    const { outs } = await kata.create(inputs());
+    const { outs } = await kata.create(twin.context, inputs());
     const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "sandboxed-nginx", namespace: "apps" }, spec: { runtimeClassName: "kata" }, status: { phase: "Running" } };
     await inTwin(twin, (cluster) => cluster.apply(pod));
-    const failure = await kata.remove("example-kataconfig", outs).catch((e: unknown) => e);
+    const failure = await kata.remove(twin.context, "example-kataconfig", outs).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WaitFailedError);
     expect((failure as Error).message).toContain("apps/sandboxed-nginx");
     expect((failure as Error).message).toContain("kubectl delete pod -n apps sandboxed-nginx");
@@ -81,13 +81,13 @@ describe("KataConfig handlers on the twin", () => {
       expect(await cluster.get(kataRef)).toBeDefined();
       await cluster.delete({ apiVersion: "v1", kind: "Pod", name: "sandboxed-nginx", namespace: "apps" });
     });
-    await kata.remove("example-kataconfig", outs);
+    await kata.remove(twin.context, "example-kataconfig", outs);
     await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeUndefined());
   });
 
   it("refuses a KataConfig this stack did not create, and changes nothing", async () => {
     await inTwin(twin, (cluster) => cluster.apply({ ...kataRef, metadata: { name: "someone-elses" }, spec: {} }));
-    await expect(kata.create(inputs())).rejects.toThrow(/KataConfig someone-elses already exists .* not created by this stack/);
+    await expect(kata.create(twin.context, inputs())).rejects.toThrow(/KataConfig someone-elses already exists .* not created by this stack/);
     await inTwin(twin, async (cluster) => {
       expect(await cluster.get(kataRef)).toBeUndefined();
       const theirs = await cluster.get({ ...kataRef, name: "someone-elses" });
@@ -98,55 +98,55 @@ describe("KataConfig handlers on the twin", () => {
 
   it("takes over the object an interrupted run of this stack created", async () => {
     await inTwin(twin, (cluster) => cluster.apply({ ...kataRef, metadata: { name: "example-kataconfig", annotations: { "pulumi-cluster-runtime.dev/owner": owner } }, spec: { logLevel: "info" } }));
-    const { outs } = await kata.create(inputs());
+    const { outs } = await kata.create(twin.context, inputs());
     expect(outs.status.kataNodes?.readyNodeCount).toBe(2);
     expect(twin.lines.some((l) => l.includes("taking it over"))).toBe(true);
   });
 
   it("update with a new selector installs on added nodes and removes kata from dropped ones", async () => {
     const only = (node: string) => ({ logLevel: "info" as const, kataConfigPoolSelector: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In" as const, values: [node] }] } });
-    const { outs } = await kata.create(inputs({ spec: only("worker-0") }));
+    const { outs } = await kata.create(twin.context, inputs({ spec: only("worker-0") }));
     expect(outs.status.kataNodes).toEqual({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-0"] });
-    const updated = await kata.update("example-kataconfig", outs, inputs({ spec: only("worker-1") }));
+    const updated = await kata.update(twin.context, "example-kataconfig", outs, inputs({ spec: only("worker-1") }));
     expect(updated.outs.status.kataNodes).toEqual({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-1"] });
     expect(twin.lines.some((l) => l.includes("Updating"))).toBe(true);
   });
 
   it("gives up at the time limit with what it saw last, keeping partial state", async () => {
-    const failure = await kata.create(inputs({ timeouts: { create: "7m" } })).catch((e: unknown) => e);
+    const failure = await kata.create(twin.context, inputs({ timeouts: { create: "7m" } })).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(PartialStateError);
     expect((failure as Error).message).toMatch(/gave up waiting for KataConfig example-kataconfig .* after 7m0s; last seen: InProgress True\/Installing; 1\/2 nodes ready; installing: worker-0/);
   });
 
   it("a delete asked for while the install still runs waits it out, then follows the removal", async () => {
-    const interrupted = (await kata.create(inputs({ timeouts: { create: "7m" } })).catch((e: unknown) => e)) as PartialStateError;
+    const interrupted = (await kata.create(twin.context, inputs({ timeouts: { create: "7m" } })).catch((e: unknown) => e)) as PartialStateError;
     twin.lines.length = 0;
-    await kata.remove("example-kataconfig", interrupted.properties as kata.KataConfigOutputs);
+    await kata.remove(twin.context, "example-kataconfig", interrupted.properties as kata.KataConfigOutputs);
     expect(twin.lines.some((l) => l.includes("worker-0: installed (2/2 ready)"))).toBe(true);
     expect(twin.lines.findIndex((l) => l.includes("Uninstalling"))).toBeGreaterThan(twin.lines.findIndex((l) => l.includes("worker-0: installed")));
     await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeUndefined());
   });
 
   it("a Degraded node fails the delete with the node's reason and keeps the object", async () => {
-    const { outs } = await kata.create(inputs());
+    const { outs } = await kata.create(twin.context, inputs());
     await inTwin(twin, (cluster) =>
       cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-0" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "unable to roll back" } } }),
     );
-    const failure = await kata.remove("example-kataconfig", outs).catch((e: unknown) => e);
+    const failure = await kata.remove(twin.context, "example-kataconfig", outs).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WaitFailedError);
     expect((failure as Error).message).toBe("KataConfig example-kataconfig: removal failed: Node worker-0 Degraded: unable to roll back. Fix the node, then run pulumi destroy again.");
     await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeDefined());
   });
 
   it("read returns the live status, and nothing once the object is gone", async () => {
-    const { outs } = await kata.create(inputs());
-    const read = await kata.read("example-kataconfig", outs);
+    const { outs } = await kata.create(twin.context, inputs());
+    const read = await kata.read(twin.context, "example-kataconfig", outs);
     expect(read.props?.status.kataNodes?.readyNodeCount).toBe(2);
     await inTwin(twin, async (cluster) => {
       await cluster.delete(kataRef);
       await cluster.advance(60 * 60_000);
     });
-    expect(await kata.read("example-kataconfig", outs)).toEqual({});
+    expect(await kata.read(twin.context, "example-kataconfig", outs)).toEqual({});
   });
 
   it("diff compares real inputs only: __provider and outputs never make a change; a new name replaces", () => {

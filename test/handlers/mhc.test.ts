@@ -21,7 +21,7 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
     inTwin(twin, (cluster) => cluster.patchStatus({ apiVersion: "v1", kind: "Node", name: node }, { conditions: [{ type: "Ready", status: "False", lastTransitionTime: cluster.clock.now().toISOString() }] }));
 
   it("create applies the policy, waits for the controller, and reports the machines", async () => {
-    const { id, outs } = await mhc.create(inputs());
+    const { id, outs } = await mhc.create(twin.context, inputs());
     expect(id).toBe("default/capi-quickstart-node-unhealthy-5m");
     expect(outs.status).toMatchObject({ expectedMachines: 6, currentHealthy: 6, remediationsAllowed: 2, observedGeneration: 1 });
     expect(outs.report).toMatchObject({ paused: false, expectedMachines: 6, currentHealthy: 6, remediationAllowed: true, remediationsAllowed: 2 });
@@ -36,7 +36,7 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
   it("reports which machines are unhealthy and why, and what would be replaced", async () => {
     await notReady("capi-quickstart-nodepool-0-2kq7w");
     await inTwin(twin, (cluster) => cluster.advance(2 * 60_000));
-    const { outs } = await mhc.create(inputs());
+    const { outs } = await mhc.create(twin.context, inputs());
     const verdict = outs.report?.machines.find((m) => m.name === "capi-quickstart-nodepool-0-2kq7w");
     expect(verdict).toMatchObject({ state: "pending", reason: "UnhealthyConditionPending", remediatedBy: "MachineSet" });
     expect(verdict?.recheckAfterSeconds).toBe(181);
@@ -44,11 +44,11 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
   });
 
   it("diff prints what a policy change means for the machines that exist now", async () => {
-    const { outs } = await mhc.create(inputs());
+    const { outs } = await mhc.create(twin.context, inputs());
     for (const node of ["capi-quickstart-nodepool-0-2kq7w", "capi-quickstart-nodepool-0-5fz9d"]) await notReady(node);
     await inTwin(twin, (cluster) => cluster.advance(60_000));
     twin.lines.length = 0;
-    const result = await mhc.diff("x", outs, inputs({ maxUnhealthy: "20%" }));
+    const result = await mhc.diff(twin.context, "x", outs, inputs({ maxUnhealthy: "20%" }));
     expect(result).toMatchObject({ changes: true, replaces: [] });
     expect(twin.lines).toContain(
       "MachineHealthCheck default/capi-quickstart-node-unhealthy-5m: maxUnhealthy 40% → 20%: 6 machines, limit 2 → 1, 2 unhealthy now: now short-circuited: no machine would be remediated",
@@ -56,35 +56,35 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
   });
 
   it("diff says in one line when the cluster cannot be read, and goes on", async () => {
-    const { outs } = await mhc.create(inputs());
+    const { outs } = await mhc.create(twin.context, inputs());
     twin.lines.length = 0;
     const elsewhere = { embedded: { stateFile: `${twin.dir}/other.json`, virtualTime: true as const } };
-    const result = await mhc.diff("x", { ...outs, cluster: elsewhere }, { ...inputs({ maxUnhealthy: "20%" }), cluster: elsewhere });
+    const result = await mhc.diff(twin.context, "x", { ...outs, cluster: elsewhere }, { ...inputs({ maxUnhealthy: "20%" }), cluster: elsewhere });
     expect(result.changes).toBe(true);
     expect(twin.lines).toEqual([expect.stringMatching(/cannot show what the policy change means: Cluster capi-quickstart is not in embedded twin/)]);
   });
 
   it("a change of clusterName or namespace replaces; __provider alone changes nothing", async () => {
-    const { outs } = await mhc.create(inputs());
-    expect(await mhc.diff("x", outs, { ...inputs(), __provider: "rebuilt" })).toMatchObject({ changes: false });
-    expect(await mhc.diff("x", outs, inputs({ clusterName: "other" }))).toMatchObject({ replaces: ["spec.clusterName"] });
-    expect(await mhc.diff("x", outs, { ...inputs(), metadata: { name: ref.name, namespace: "kube-system" } })).toMatchObject({ replaces: ["metadata.namespace"] });
+    const { outs } = await mhc.create(twin.context, inputs());
+    expect(await mhc.diff(twin.context, "x", outs, { ...inputs(), __provider: "rebuilt" })).toMatchObject({ changes: false });
+    expect(await mhc.diff(twin.context, "x", outs, inputs({ clusterName: "other" }))).toMatchObject({ replaces: ["spec.clusterName"] });
+    expect(await mhc.diff(twin.context, "x", outs, { ...inputs(), metadata: { name: ref.name, namespace: "kube-system" } })).toMatchObject({ replaces: ["metadata.namespace"] });
   });
 
   it("update applies the new policy; read follows the live object; delete removes it", async () => {
-    const { outs } = await mhc.create(inputs());
-    const updated = await mhc.update("default/capi-quickstart-node-unhealthy-5m", outs, inputs({ maxUnhealthy: 1 }));
+    const { outs } = await mhc.create(twin.context, inputs());
+    const updated = await mhc.update(twin.context, "default/capi-quickstart-node-unhealthy-5m", outs, inputs({ maxUnhealthy: 1 }));
     expect(updated.outs.status.observedGeneration).toBe(2);
     expect(updated.outs.report?.remediationsAllowed).toBe(1);
-    const read = await mhc.read("default/capi-quickstart-node-unhealthy-5m", updated.outs);
+    const read = await mhc.read(twin.context, "default/capi-quickstart-node-unhealthy-5m", updated.outs);
     expect(read.props?.spec.maxUnhealthy).toBe(1);
-    await mhc.remove("default/capi-quickstart-node-unhealthy-5m", updated.outs);
+    await mhc.remove(twin.context, "default/capi-quickstart-node-unhealthy-5m", updated.outs);
     await inTwin(twin, async (cluster) => expect(await cluster.get(ref)).toBeUndefined());
-    expect(await mhc.read("default/capi-quickstart-node-unhealthy-5m", updated.outs)).toEqual({});
+    expect(await mhc.read(twin.context, "default/capi-quickstart-node-unhealthy-5m", updated.outs)).toEqual({});
   });
 
   it("refuses to take over a MachineHealthCheck this stack did not create", async () => {
     await inTwin(twin, (cluster) => cluster.apply({ ...ref, metadata: { name: ref.name, namespace: "default" }, spec: { clusterName: "capi-quickstart", selector: { matchLabels: { a: "b" } } } }));
-    await expect(mhc.create(inputs())).rejects.toThrow(/already exists .* not created by this stack/);
+    await expect(mhc.create(twin.context, inputs())).rejects.toThrow(/already exists .* not created by this stack/);
   });
 });

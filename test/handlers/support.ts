@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeEach, vi } from "vitest";
-import { openTwin } from "../../provider/cluster/connect";
-import type { EmbeddedCluster } from "../../provider/cluster/twin";
+import { afterEach, beforeEach } from "vitest";
+import type { HandlerContext } from "../../provider/lifecycle/context";
+import { connect, type EmbeddedCluster, openTwin } from "../../provider/wiring";
 
 // Handlers on the embedded twin with virtual time: each handler call opens the twin from its state
 // file, as each Pulumi operation would in its own process; a wait moves the twin's time forward.
@@ -11,8 +11,10 @@ import type { EmbeddedCluster } from "../../provider/cluster/twin";
 export interface TwinCase {
   dir: string;
   cluster: { embedded: { fixture: string; stateFile: string; virtualTime: true; nodeUpdateTime?: string } };
-  /** Lines the handlers printed (the provider's progress channel). */
+  /** Lines the handlers reported, "<resource>: <line>" (what the dynamic host prints). */
   lines: string[];
+  /** What a host gives the handlers: the real wiring, progress into `lines`. */
+  context: HandlerContext;
   open(): Promise<EmbeddedCluster>;
 }
 
@@ -23,10 +25,9 @@ export function useTwin(fixture: string, extra: { nodeUpdateTime?: string } = {}
     twinCase.cluster = { embedded: { fixture, stateFile: path.join(twinCase.dir, "twin.json"), virtualTime: true, ...extra } };
     twinCase.lines = [];
     twinCase.open = () => openTwin(twinCase.cluster.embedded);
-    vi.spyOn(console, "log").mockImplementation((line: string) => void twinCase.lines.push(line));
+    twinCase.context = { connect, progress: (resource) => ({ line: (text) => void twinCase.lines.push(`${resource}: ${text}`) }) };
   });
   afterEach(() => {
-    vi.restoreAllMocks();
     fs.rmSync(twinCase.dir, { recursive: true, force: true });
   });
   return twinCase;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deriveKataNodes } from "../../provider/kata/derive";
 import { KATA_NODE_ROLE_LABEL, MCO_STATE } from "../../provider/kata/model";
-import { inProgressCondition } from "../../provider/kata/operator";
+import { inProgressCondition } from "../../provider/kata/operator-step";
 import { World, kataPod, pool, worker } from "./world";
 
 function condition(world: World) {

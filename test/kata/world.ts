@@ -10,8 +10,8 @@ import {
   MCO_STATE,
   WORKER_ROLE_LABEL,
 } from "../../provider/kata/model";
-import { kataOperatorStep } from "../../provider/kata/operator";
-import { rolloutStep } from "../../provider/kata/rollout";
+import { kataOperatorStep } from "../../provider/kata/operator-step";
+import { rolloutStep } from "../../provider/kata/rollout-step";
 
 // A minimal cluster for replaying the operator step and the pool rollout without the twin:
 // plain arrays, actions applied in place, every status the operator writes recorded.

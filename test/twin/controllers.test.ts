@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../provider/cluster/clock";
 import { ScaledClock, VirtualClock } from "../../provider/cluster/twin/clock";
-import { ControllerError, type Controller, type StoreController } from "../../provider/cluster/twin/controllers";
-import { EmbeddedCluster } from "../../provider/cluster/twin/embedded-cluster";
+import { ControllerError, type Controller, type StoreController } from "../../provider/cluster/twin/controller-runner";
+import { TwinCluster } from "../../provider/cluster/twin/twin-cluster";
 import type { KubeObject } from "../../provider/k8s/meta";
 
 const start = new Date("2025-01-01T00:00:00Z");
@@ -78,14 +78,14 @@ describe("twin clocks", () => {
 
 describe("controllers and time", () => {
   it("settle runs controllers after each write until nothing changes", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start, controllers: [jobController()] });
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [jobController()] });
     await cluster.apply(job("a", 3));
     expect((await cluster.get(jobRef("a")))!.status).toEqual({ done: 0, startedAt: start.toISOString() });
   });
 
   it("advance stops at every wake-up on the way, at exactly that time", async () => {
     const log: string[] = [];
-    const cluster = await EmbeddedCluster.open({ startTime: start, controllers: [jobController(log)] });
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [jobController(log)] });
     await cluster.apply(job("a", 3));
     await cluster.advance(30_000);
     await cluster.apply(job("b", 2));
@@ -103,7 +103,7 @@ describe("controllers and time", () => {
   });
 
   it("clock.sleep on a virtual twin advances it, so a wait loop drives the controllers", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start, controllers: [jobController()] });
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [jobController()] });
     await cluster.apply(job("a", 5));
     let polls = 0;
     while (((await cluster.get(jobRef("a")))!.status as { done: number }).done < 5) {
@@ -115,7 +115,7 @@ describe("controllers and time", () => {
   });
 
   it("controllers added later run from the next transaction on", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     await cluster.apply(job("a", 1));
     expect((await cluster.get(jobRef("a")))!.status).toBeUndefined();
     cluster.addController(jobController());
@@ -133,7 +133,7 @@ describe("controllers and time", () => {
         return { changed: true, again: true }; // its own writes do not wake it: it asks every time
       },
     };
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     cluster.addStoreController(restless);
     const failure = await cluster.settle().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ControllerError);
@@ -142,7 +142,7 @@ describe("controllers and time", () => {
   });
 
   it("a controller that throws fails the call with its name and the twin time", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     cluster.addController({
       name: "broken",
       async reconcile() {
@@ -155,7 +155,7 @@ describe("controllers and time", () => {
   it("on a scaled clock each call first catches up with wall time, stopping at wake-ups", async () => {
     const log: string[] = [];
     const wall = fakeWall(Date.parse("2030-06-01T00:00:00Z"));
-    const cluster = await EmbeddedCluster.open({ startTime: start, clock: { scale: 60 }, wallClock: wall, controllers: [jobController(log)] });
+    const cluster = await TwinCluster.open({ startTime: start, clock: { scale: 60 }, wallClock: wall, controllers: [jobController(log)] });
     await cluster.apply(job("a", 3));
     wall.set(Date.parse("2030-06-01T00:00:02.5Z")); // 2.5 s of wall = 2.5 min of twin
     await cluster.settle();
@@ -167,7 +167,7 @@ describe("controllers and time", () => {
   });
 
   it("a controller that calls its own twin instead of ctx.store fails at once instead of hanging", async () => {
-    const holder: { cluster?: EmbeddedCluster } = {};
+    const holder: { cluster?: TwinCluster } = {};
     const misguided: Controller = {
       name: "misguided",
       async reconcile() {
@@ -175,13 +175,13 @@ describe("controllers and time", () => {
         return { changed: false };
       },
     };
-    holder.cluster = await EmbeddedCluster.open({ startTime: start });
+    holder.cluster = await TwinCluster.open({ startTime: start });
     holder.cluster.addController(misguided);
     await expect(holder.cluster.settle()).rejects.toThrow(/"misguided" failed .*called from inside its own transaction .*use the store passed to it/);
   });
 
   it("watchers may call the twin from their callback", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start, controllers: [jobController()] });
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [jobController()] });
     const seen: unknown[] = [];
     await cluster.watch({ apiVersion: "example.dev/v1", kind: "Job" }, (e) => {
       void cluster.get(jobRef(e.object.metadata.name!)).then((job) => seen.push(job?.status));
@@ -202,7 +202,7 @@ describe("controllers and time", () => {
         return { changed: false };
       },
     };
-    const cluster = await EmbeddedCluster.open({ startTime: start, controllers: [probe] });
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [probe] });
     await cluster.advance(60_000);
     await cluster.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "default" } });
     expect(seen.at(0)).toBe("2025-01-01T00:00:00.000Z 2025-01-01T00:00:00.000Z 0");
@@ -225,7 +225,7 @@ describe("what wakes a controller", () => {
         return { changed: false };
       },
     };
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     cluster.addStoreController(writer);
     await cluster.settle();
     expect(runs).toEqual(["writer"]); // its own ConfigMap did not wake it

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WatchEvent } from "../../provider/cluster/client";
-import { EmbeddedCluster } from "../../provider/cluster/twin/embedded-cluster";
+import { TwinCluster } from "../../provider/cluster/twin/twin-cluster";
 import { FixtureError, parseFixture, readFixture } from "../../provider/cluster/twin/fixture";
 import type { Condition, KubeObject } from "../../provider/k8s/meta";
 
@@ -22,12 +22,12 @@ function fixtureError(text: string): string {
 }
 
 async function openWith(text: string, log?: (m: string) => void) {
-  return EmbeddedCluster.open({ startTime: start, fixture: parseFixture(text, "test.yaml"), log });
+  return TwinCluster.open({ startTime: start, fixture: parseFixture(text, "test.yaml"), log });
 }
 
 describe("bundled fixtures", () => {
   it("two-workers: the seed's OpenShift nodes and pools, all up to date", async () => {
-    const cluster = await EmbeddedCluster.open({ fixture: "two-workers", startTime: start });
+    const cluster = await TwinCluster.open({ fixture: "two-workers", startTime: start });
     const all = await cluster.list(nodes);
     expect(all.map((n) => n.metadata.name)).toEqual(["master-0", "worker-0", "worker-1"]);
     const workers = await cluster.list(nodes, { labelSelector: { matchLabels: { "node-role.kubernetes.io/worker": "" } } });
@@ -52,7 +52,7 @@ describe("bundled fixtures", () => {
   });
 
   it("capi-quickstart: cluster, control plane of 3, machine set of 6, nodes, owners resolved", async () => {
-    const cluster = await EmbeddedCluster.open({ fixture: "capi-quickstart", startTime: start });
+    const cluster = await TwinCluster.open({ fixture: "capi-quickstart", startTime: start });
     const capi = await cluster.get({ apiVersion: "cluster.x-k8s.io/v1beta1", kind: "Cluster", namespace: "default", name: "capi-quickstart" });
     expect(conditionsOf(capi).filter((c) => c.status === "True").map((c) => c.type)).toEqual(
       expect.arrayContaining(["ControlPlaneInitialized", "InfrastructureReady"]),
@@ -91,7 +91,7 @@ describe("broken fixtures", () => {
     [
       "a bad duration",
       "apiVersion: twin.pulumi-cluster-runtime.dev/v1\nkind: Schedule\nevents:\n  - at: 6 minutes\n    clearNodeDegraded: { node: a }\n",
-      /document 1 \(line 1\), Schedule: events\[0\]\.at: "6 minutes" is not a Go duration/,
+      /document 1 \(line 1\), Schedule: events\[0\]\.at: must be a Go duration like "300s", "5m" or "1h30m"; got "6 minutes"/,
     ],
     [
       "two actions in one event",
@@ -265,7 +265,7 @@ ${events}`;
 
 describe("watch", () => {
   it("delivers ADDED, MODIFIED and DELETED for the watched kind, and only the named object when named", async () => {
-    const cluster = await EmbeddedCluster.open({ startTime: start });
+    const cluster = await TwinCluster.open({ startTime: start });
     const all: WatchEvent[] = [];
     const one: WatchEvent[] = [];
     const handle = await cluster.watch({ apiVersion: "v1", kind: "ConfigMap", namespace: "default" }, (e) => all.push(e));

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EmbeddedCluster } from "../../provider/cluster/twin";
-import { KATA_DUPLICATE_MESSAGE, operatorControllers, singleKataConfig } from "../../provider/cluster/operators";
+import { KATA_DUPLICATE_MESSAGE } from "../../provider/kata/simulated";
+import { EmbeddedCluster } from "../../provider/wiring";
 import type { KataConfig, KataConfigStatus } from "../../provider/kata/model";
 import { withoutTimes } from "../kata/world";
 import { installTable, seedRows, uninstallTable } from "../support/seed-tables";
@@ -15,8 +15,7 @@ let twin: EmbeddedCluster;
 let statuses: KataConfigStatus[];
 
 beforeEach(async () => {
-  twin = await EmbeddedCluster.open({ fixture: "two-workers", clock: "virtual", controllers: operatorControllers({ nodeUpdateMs: NODE_UPDATE_MS, nodeStartupMs: 60_000 }) });
-  twin.registerAdmission("KataConfig", singleKataConfig);
+  twin = await EmbeddedCluster.open({ fixture: "two-workers", clock: "virtual", operators: { nodeUpdateMs: NODE_UPDATE_MS } });
   statuses = [];
   await twin.watch({ apiVersion: kataRef.apiVersion, kind: kataRef.kind }, (event) => {
     const status = (event.object as KataConfig).status;

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { operatorControllers } from "../../provider/cluster/operators";
-import { EmbeddedCluster } from "../../provider/cluster/twin";
+import { EmbeddedCluster } from "../../provider/wiring";
 import type { Machine, MachineHealthCheck } from "../../provider/mhc/model";
 import { seedWorkersHealthCheck } from "../support/seed-tables";
 
@@ -20,7 +19,7 @@ const workersPolicy = {
 
 let twin: EmbeddedCluster;
 beforeEach(async () => {
-  twin = await EmbeddedCluster.open({ fixture: "capi-quickstart", clock: "virtual", controllers: operatorControllers({ nodeUpdateMs: MINUTE, nodeStartupMs: 2 * MINUTE }) });
+  twin = await EmbeddedCluster.open({ fixture: "capi-quickstart", clock: "virtual", operators: { nodeUpdateMs: MINUTE, nodeStartupMs: 2 * MINUTE } });
 });
 afterEach(() => twin.close());
 

@@ -5,7 +5,7 @@ import { delimiter, dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../provider/cluster/clock";
 import type { WatchEvent } from "../../provider/cluster/client";
-import { EmbeddedCluster } from "../../provider/cluster/twin/embedded-cluster";
+import { TwinCluster } from "../../provider/cluster/twin/twin-cluster";
 import { LockTimeoutError } from "../../provider/cluster/twin/file-lock";
 import { parseFixture } from "../../provider/cluster/twin/fixture";
 import { StateFileError } from "../../provider/cluster/twin/state-file";
@@ -38,8 +38,8 @@ events:
   "schedule.yaml",
 );
 
-async function openError(options: Parameters<typeof EmbeddedCluster.open>[0]): Promise<Error> {
-  const error = await EmbeddedCluster.open(options).then(
+async function openError(options: Parameters<typeof TwinCluster.open>[0]): Promise<Error> {
+  const error = await TwinCluster.open(options).then(
     () => undefined,
     (e: unknown) => e as Error,
   );
@@ -49,7 +49,7 @@ async function openError(options: Parameters<typeof EmbeddedCluster.open>[0]): P
 
 describe("state file", () => {
   it("carries objects, resourceVersions, time and the pending schedule to the next process", async () => {
-    const first = await EmbeddedCluster.open({ stateFile, fixture: withSchedule, startTime: start });
+    const first = await TwinCluster.open({ stateFile, fixture: withSchedule, startTime: start });
     expect(first.description).toBe(`embedded twin at ${stateFile}`);
     const created = await first.apply(cm("a"));
     await first.advance(5 * 60_000);
@@ -58,7 +58,7 @@ describe("state file", () => {
     await expect(first.get(cmRef("a"))).rejects.toThrow(/is closed/);
 
     // A new state would start at another time and load another fixture: neither happens.
-    const second = await EmbeddedCluster.open({ stateFile, fixture: "two-workers", startTime: new Date("2030-01-01T00:00:00Z") });
+    const second = await TwinCluster.open({ stateFile, fixture: "two-workers", startTime: new Date("2030-01-01T00:00:00Z") });
     expect(second.clock.now()).toEqual(new Date("2025-01-01T00:05:00Z"));
     expect(await second.get(cmRef("a"))).toEqual(created);
     expect((await second.list({ apiVersion: "v1", kind: "Node" })).map((n) => n.metadata.name)).toEqual(["worker-0"]);
@@ -71,24 +71,24 @@ describe("state file", () => {
   it("keeps a scaled clock flowing across processes", async () => {
     let wallMs = Date.parse("2030-01-01T00:00:00Z");
     const wall: Clock = { now: () => new Date(wallMs), sleep: async (ms) => void (wallMs += ms) };
-    const first = await EmbeddedCluster.open({ stateFile, startTime: start, clock: { scale: 60 }, wallClock: wall });
+    const first = await TwinCluster.open({ stateFile, startTime: start, clock: { scale: 60 }, wallClock: wall });
     await first.close();
     wallMs += 30_000; // half a minute of wall between two `pulumi up`s = half an hour of twin
-    const second = await EmbeddedCluster.open({ stateFile, wallClock: wall });
+    const second = await TwinCluster.open({ stateFile, wallClock: wall });
     expect(second.clock.now()).toEqual(new Date("2025-01-01T00:30:00Z"));
     const saved = JSON.parse(readFileSync(stateFile, "utf8")) as { clock: unknown; time: string };
     expect(saved.clock).toEqual({ mode: "scaled", scale: 60, twinStart: "2025-01-01T00:00:00.000Z", wallStart: "2030-01-01T00:00:00.000Z" });
     expect(saved.time).toBe("2025-01-01T00:30:00.000Z");
     // Asking for the virtual clock freezes time where it is.
-    const third = await EmbeddedCluster.open({ stateFile, wallClock: wall, clock: "virtual" });
+    const third = await TwinCluster.open({ stateFile, wallClock: wall, clock: "virtual" });
     wallMs += 60_000;
     await third.settle();
     expect(third.clock.now()).toEqual(new Date("2025-01-01T00:30:00Z"));
   });
 
   it("lets a watcher see another process's changes at its next transaction", async () => {
-    const watcher = await EmbeddedCluster.open({ stateFile, startTime: start });
-    const writer = await EmbeddedCluster.open({ stateFile });
+    const watcher = await TwinCluster.open({ stateFile, startTime: start });
+    const writer = await TwinCluster.open({ stateFile });
     await writer.apply(cm("gone-soon"));
     const events: WatchEvent[] = [];
     await watcher.watch(configMaps, (e) => events.push(e));
@@ -102,7 +102,7 @@ describe("state file", () => {
   });
 
   it("refuses a torn file with an error naming it, and never starts over", async () => {
-    const cluster = await EmbeddedCluster.open({ stateFile, fixture: "two-workers", startTime: start });
+    const cluster = await TwinCluster.open({ stateFile, fixture: "two-workers", startTime: start });
     await cluster.close();
     const whole = readFileSync(stateFile, "utf8");
     writeFileSync(stateFile, whole.slice(0, Math.floor(whole.length / 2)));
@@ -117,7 +117,7 @@ describe("state file", () => {
   });
 
   it("refuses a hand-broken file, naming the field", async () => {
-    const cluster = await EmbeddedCluster.open({ stateFile, fixture: "two-workers", startTime: start });
+    const cluster = await TwinCluster.open({ stateFile, fixture: "two-workers", startTime: start });
     const saved = JSON.parse(readFileSync(stateFile, "utf8")) as { objects: { metadata: Record<string, unknown> }[]; clock: unknown };
     delete saved.objects[1]!.metadata.name;
     saved.clock = { mode: "fast" };
@@ -131,7 +131,7 @@ describe("state file", () => {
   });
 
   it("reads on a virtual clock leave the file alone; writes replace it", async () => {
-    const cluster = await EmbeddedCluster.open({ stateFile, fixture: "two-workers", startTime: start });
+    const cluster = await TwinCluster.open({ stateFile, fixture: "two-workers", startTime: start });
     const before = statSync(stateFile);
     await cluster.list({ apiVersion: "v1", kind: "Node" });
     await cluster.get({ apiVersion: "v1", kind: "Node", name: "worker-0" });
@@ -142,7 +142,7 @@ describe("state file", () => {
   });
 
   it("says so when the file disappears under an open twin", async () => {
-    const cluster = await EmbeddedCluster.open({ stateFile, startTime: start });
+    const cluster = await TwinCluster.open({ stateFile, startTime: start });
     rmSync(stateFile);
     await expect(cluster.get(cmRef("a"))).rejects.toThrow(`the twin state file ${stateFile} has disappeared`);
   });
@@ -171,12 +171,12 @@ describe("state file lock", () => {
     await Promise.all(children.map((c) => c.ready));
     for (const { child } of children) child.stdin.write("go\n");
     await Promise.all(children.map((c) => c.done));
-    const order = (await (await EmbeddedCluster.open({ stateFile })).list(configMaps))
+    const order = (await (await TwinCluster.open({ stateFile })).list(configMaps))
       .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
       .map((o) => o.metadata.name![0])
       .join("");
     expect(order).toMatch(/lr|rl/); // they did write at the same time
-    const cluster = await EmbeddedCluster.open({ stateFile });
+    const cluster = await TwinCluster.open({ stateFile });
     const names = (await cluster.list(configMaps)).map((o) => o.metadata.name!);
     expect(names).toHaveLength(100);
     for (let i = 0; i < 50; i++) expect(names).toEqual(expect.arrayContaining([`left-${i}`, `right-${i}`]));
@@ -188,27 +188,27 @@ describe("state file lock", () => {
   it("breaks a lock left by a process that is gone", async () => {
     const dead = spawnSync(process.execPath, ["-e", ""]);
     const lockFile = `${stateFile}.lock`;
-    await (await EmbeddedCluster.open({ stateFile, startTime: start })).close();
+    await (await TwinCluster.open({ stateFile, startTime: start })).close();
     writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, host: hostname(), since: "2025-01-01T00:00:00.000Z", token: "left-behind" }));
-    const cluster = await EmbeddedCluster.open({ stateFile, lockTimeoutMs: 5_000 });
+    const cluster = await TwinCluster.open({ stateFile, lockTimeoutMs: 5_000 });
     await cluster.apply(cm("after"));
     expect(existsSync(lockFile)).toBe(false);
   });
 
   it("breaks an unreadable lock once it is old, not while it may be being written", async () => {
     const lockFile = `${stateFile}.lock`;
-    await (await EmbeddedCluster.open({ stateFile, startTime: start })).close();
+    await (await TwinCluster.open({ stateFile, startTime: start })).close();
     writeFileSync(lockFile, "");
-    await expect(EmbeddedCluster.open({ stateFile, lockTimeoutMs: 200 })).rejects.toThrow(/held by a process that left it unreadable/);
+    await expect(TwinCluster.open({ stateFile, lockTimeoutMs: 200 })).rejects.toThrow(/held by a process that left it unreadable/);
     const old = new Date(Date.now() - 60_000);
     utimesSync(lockFile, old, old);
-    await (await EmbeddedCluster.open({ stateFile, lockTimeoutMs: 5_000 })).close();
+    await (await TwinCluster.open({ stateFile, lockTimeoutMs: 5_000 })).close();
     expect(existsSync(lockFile)).toBe(false);
   });
 
   it("gives up on a live holder after the limit, naming the lock file and the holder", async () => {
     const lockFile = `${stateFile}.lock`;
-    await (await EmbeddedCluster.open({ stateFile, startTime: start })).close();
+    await (await TwinCluster.open({ stateFile, startTime: start })).close();
     writeFileSync(lockFile, JSON.stringify({ pid: process.pid, host: hostname(), since: "2025-01-01T00:00:00.000Z", token: "busy" }));
     const error = await openError({ stateFile, lockTimeoutMs: 300 });
     expect(error).toBeInstanceOf(LockTimeoutError);
@@ -219,9 +219,9 @@ describe("state file lock", () => {
   });
 
   it("serializes concurrent calls within one process", async () => {
-    const cluster = await EmbeddedCluster.open({ stateFile, startTime: start });
+    const cluster = await TwinCluster.open({ stateFile, startTime: start });
     await Promise.all(Array.from({ length: 30 }, (_, i) => cluster.apply(cm(`c-${i}`))));
-    const other = await EmbeddedCluster.open({ stateFile });
+    const other = await TwinCluster.open({ stateFile });
     expect(await other.list(configMaps)).toHaveLength(30);
   });
 });

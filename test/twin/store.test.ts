@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../provider/k8s/meta";
-import { ClusterError, isClusterError } from "../../provider/cluster/twin/errors";
+import { ClusterError, isClusterError } from "../../provider/cluster/errors";
 import { ObjectStore, type StoreEvent } from "../../provider/cluster/twin/store";
 
 const start = new Date("2025-01-01T00:00:00Z");
@@ -79,7 +79,7 @@ describe("object store: create and read", () => {
   it("refuses invalid names and labels with Invalid naming the object and field", () => {
     const { store } = newStore();
     expect(codeOf(() => store.apply(widget("Not_A_Name", {})))).toBe("Invalid");
-    expect(() => store.apply(widget("ok", {}, { labels: { "bad key!": "x" } }))).toThrow(/Widget ok is invalid: metadata\.labels\.bad key!/);
+    expect(() => store.apply(widget("ok", {}, { labels: { "bad key!": "x" } }))).toThrow(/Widget ok is invalid: metadata\.labels\["bad key!"\]/);
   });
 
   it("keys objects by apiVersion, kind, namespace and name", () => {

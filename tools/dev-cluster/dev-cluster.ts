@@ -188,7 +188,7 @@ export class DevCluster {
       [
         "--import",
         tsx,
-        join(__dirname, "operator.ts"),
+        join(__dirname, "operator-process.ts"),
         "--kubeconfig",
         this.kubeconfigPath,
         "--state-dir",

@@ -1,40 +1,11 @@
 import { describeRef, type ObjectRef } from "../client";
+import { ClusterError, type ClusterErrorCode } from "../errors";
 import { formatGoDuration } from "../../k8s/duration";
 import type { LoadedKubeconfig } from "./kubeconfig";
 import type { ResourceType } from "./resources";
 
-// API errors as messages that say what happened, to which object, on which cluster, and what to do.
-// `code` uses the API server's Status reasons (the twin's ClusterError uses the same names), so
-// handlers can branch on it the same way for both backends.
-
-export type KubernetesErrorCode =
-  | "NotFound"
-  | "AlreadyExists"
-  | "Conflict"
-  | "Invalid"
-  | "Forbidden"
-  | "Unauthorized"
-  | "ResourceTypeMissing"
-  | "Unreachable"
-  | "Failed";
-
-export class KubernetesApiError extends Error {
-  override readonly name = "KubernetesApiError";
-  constructor(
-    readonly code: KubernetesErrorCode,
-    message: string,
-    /** The HTTP status, 0 when the server never answered. */
-    readonly status: number,
-    readonly ref?: ObjectRef,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export function isKubernetesApiError(error: unknown, code?: KubernetesErrorCode): error is KubernetesApiError {
-  return error instanceof KubernetesApiError && (code === undefined || error.code === code);
-}
+// API errors as messages that say what happened, to which object, on which cluster, and what to do,
+// in the one error model both backends share (ClusterError, codes after the API server's reasons).
 
 /** The parts of a metav1.Status answer we read. */
 export interface ApiStatus {
@@ -58,18 +29,17 @@ export interface Operation {
   subresource?: string;
 }
 
-export function forbidden(operation: Operation, type: ResourceType, ref: ObjectRef, kubeconfig: LoadedKubeconfig, body: unknown): KubernetesApiError {
+export function forbidden(operation: Operation, type: ResourceType, ref: ObjectRef, kubeconfig: LoadedKubeconfig, body: unknown): ClusterError {
   const resource = type.plural + (operation.subresource ? `/${operation.subresource}` : "");
   const group = type.group || '"" (core)';
   const scope = type.namespaced && ref.namespace ? `in namespace ${ref.namespace}` : type.namespaced ? "in all namespaces" : "at the cluster scope";
   const role = type.namespaced && ref.namespace ? "a Role in that namespace (or a ClusterRole)" : "a ClusterRole";
-  return new KubernetesApiError(
+  return new ClusterError(
     "Forbidden",
     `${describeTarget(ref)}: the kubeconfig's user may not ${operation.verb} ${resource} ${scope} on ${describeServer(kubeconfig)} ` +
       `(the API server said: ${asStatus(body).message ?? "forbidden"}). ` +
       `Fix: bind ${role} that allows verb "${operation.verb}" on resource "${resource}" in API group ${group} to that user, ` +
       `or use a kubeconfig (cluster.kubeconfig / cluster.context) whose user has it`,
-    403,
     ref,
   );
 }
@@ -82,48 +52,46 @@ const installedBy: Record<string, string> = {
   "controlplane.cluster.x-k8s.io": "Cluster API's kubeadm control plane provider is missing (`clusterctl init --control-plane kubeadm`)",
 };
 
-export function resourceTypeMissing(type: Pick<ResourceType, "group" | "version" | "kind" | "plural">, kubeconfig: LoadedKubeconfig, ref?: ObjectRef): KubernetesApiError {
+export function resourceTypeMissing(type: Pick<ResourceType, "group" | "version" | "kind" | "plural">, kubeconfig: LoadedKubeconfig, ref?: ObjectRef): ClusterError {
   // The plural is known for the kinds of our table; for others discovery found nothing to name.
   const crd = type.plural ? `${type.plural}.${type.group}, version ${type.version}` : `API group ${type.group}, version ${type.version}`;
   const why = installedBy[type.group] ?? `install the CustomResourceDefinition that serves ${type.kind} in ${type.group}/${type.version}`;
   const what = type.group ? `the ${type.kind} CRD (${crd})` : `the core kind ${type.kind} (${type.version})`;
-  return new KubernetesApiError("ResourceTypeMissing", `${what} is not installed on ${describeServer(kubeconfig)}: ${why}`, 404, ref);
+  return new ClusterError("ResourceTypeMissing", `${what} is not installed on ${describeServer(kubeconfig)}: ${why}`, ref);
 }
 
-export function unauthorized(kubeconfig: LoadedKubeconfig, ref: ObjectRef | undefined, body: unknown): KubernetesApiError {
-  return new KubernetesApiError(
+export function unauthorized(kubeconfig: LoadedKubeconfig, ref: ObjectRef | undefined, body: unknown): ClusterError {
+  return new ClusterError(
     "Unauthorized",
     `${describeServer(kubeconfig)} did not accept the credentials of the kubeconfig from ${kubeconfig.source} ` +
       `(${asStatus(body).message ?? "401 Unauthorized"}): the token or client certificate has expired or belongs to another cluster; refresh the kubeconfig`,
-    401,
     ref,
   );
 }
 
-export function unreachable(kubeconfig: LoadedKubeconfig, limitMs: number, cause: unknown): KubernetesApiError {
+export function unreachable(kubeconfig: LoadedKubeconfig, limitMs: number, cause: unknown): ClusterError {
   const why = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
-  return new KubernetesApiError(
+  return new ClusterError(
     "Unreachable",
     `the Kubernetes API server of ${describeServer(kubeconfig)} could not be reached for ${formatGoDuration(limitMs)} (${why}): ` +
       `check that the cluster is running and reachable from here (VPN, firewall, proxy), then run again`,
-    0,
     undefined,
     { cause },
   );
 }
 
 /** Any other refusal: the server's own words, with the object and the operation. */
-export function failed(operation: Operation, ref: ObjectRef, kubeconfig: LoadedKubeconfig, status: number, body: unknown): KubernetesApiError {
+export function failed(operation: Operation, ref: ObjectRef, kubeconfig: LoadedKubeconfig, status: number, body: unknown): ClusterError {
   const s = asStatus(body);
-  const code: KubernetesErrorCode =
+  const code: ClusterErrorCode =
     s.reason === "AlreadyExists" ? "AlreadyExists" : status === 409 ? "Conflict" : status === 422 || s.reason === "Invalid" ? "Invalid" : status === 404 ? "NotFound" : "Failed";
   const causes = (s.details?.causes ?? []).map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).filter(Boolean);
   const detail = causes.length > 0 && !s.message?.includes(causes[0] ?? "") ? ` (${causes.join("; ")})` : "";
-  return new KubernetesApiError(
+  return new ClusterError(
     code,
     `cannot ${operation.doing} ${describeTarget(ref)} on ${describeServer(kubeconfig)}: ${s.message ?? `HTTP ${status}`}${detail}`,
-    status,
     ref,
+    { status },
   );
 }
 

@@ -5,7 +5,7 @@ import { loadKubeconfig } from "./kubeconfig";
 // The Kubernetes backend of ClusterClient: a real API server reached through a kubeconfig.
 
 export { KubernetesCluster, DEFAULT_FIELD_MANAGER, type KubernetesClusterOptions } from "./cluster";
-export { KubernetesApiError, isKubernetesApiError, type KubernetesErrorCode } from "./errors";
+
 export { KubeconfigError, HOW_TO_CHOOSE_A_CLUSTER, loadKubeconfig, type LoadedKubeconfig } from "./kubeconfig";
 export type { ResourceType } from "./resources";
 

@@ -1,47 +1,12 @@
+import { type ApiType, knownApiType, splitApiVersion } from "../../k8s/api-types";
 import type { LoadedKubeconfig } from "./kubeconfig";
 import { failed, resourceTypeMissing, unauthorized } from "./errors";
 import type { Transport } from "./transport";
 
-// Where each kind lives in the REST API. The kinds this project uses are in a table (no discovery
+// Where each kind lives in the REST API. The kinds this project uses are in k8s/api-types (no discovery
 // request on the hot path); any other kind is looked up once through discovery.
 
-export interface ResourceType {
-  group: string;
-  version: string;
-  kind: string;
-  plural: string;
-  namespaced: boolean;
-}
-
-const table: ResourceType[] = [
-  core("Node", "nodes", false),
-  core("Pod", "pods", true),
-  core("Namespace", "namespaces", false),
-  core("ConfigMap", "configmaps", true),
-  core("Secret", "secrets", true),
-  { group: "node.k8s.io", version: "v1", kind: "RuntimeClass", plural: "runtimeclasses", namespaced: false },
-  { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false },
-  { group: "kataconfiguration.openshift.io", version: "v1", kind: "KataConfig", plural: "kataconfigs", namespaced: false },
-  { group: "machineconfiguration.openshift.io", version: "v1", kind: "MachineConfigPool", plural: "machineconfigpools", namespaced: false },
-  capi("Cluster", "clusters"),
-  capi("Machine", "machines"),
-  capi("MachineSet", "machinesets"),
-  capi("MachineHealthCheck", "machinehealthchecks"),
-  { group: "controlplane.cluster.x-k8s.io", version: "v1beta1", kind: "KubeadmControlPlane", plural: "kubeadmcontrolplanes", namespaced: true },
-];
-
-function core(kind: string, plural: string, namespaced: boolean): ResourceType {
-  return { group: "", version: "v1", kind, plural, namespaced };
-}
-
-function capi(kind: string, plural: string): ResourceType {
-  return { group: "cluster.x-k8s.io", version: "v1beta1", kind, plural, namespaced: true };
-}
-
-export function splitApiVersion(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
+export type ResourceType = ApiType;
 
 export function groupVersionPath(group: string, version: string): string {
   return group ? `/apis/${group}/${version}` : `/api/${version}`;
@@ -72,9 +37,9 @@ export class ResourceTypes {
   ) {}
 
   resolve(apiVersion: string, kind: string): Promise<ResourceType> {
-    const { group, version } = splitApiVersion(apiVersion);
-    const known = table.find((t) => t.group === group && t.version === version && t.kind === kind);
+    const known = knownApiType(apiVersion, kind);
     if (known) return Promise.resolve(known);
+    const { group, version } = splitApiVersion(apiVersion);
     const key = `${apiVersion}|${kind}`;
     let found = this.discovered.get(key);
     if (!found) {

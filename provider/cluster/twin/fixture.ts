@@ -4,9 +4,10 @@ import { dirname, join } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { describeRef, refOf } from "../client";
-import { parseGoDuration } from "../../k8s/duration";
+import { goDurationSchema, parseGoDuration } from "../../k8s/duration";
 import { toKubeTime, type KubeObject } from "../../k8s/meta";
-import { ClusterError, formatIssues } from "./errors";
+import { formatIssues } from "../../k8s/property-path";
+import { ClusterError } from "../errors";
 import { actionsShape, exactlyOneAction, objectDocumentSchema, type ScheduleAction, type Schedule } from "./schedule";
 import type { ObjectStore } from "./store";
 
@@ -40,14 +41,11 @@ export class FixtureError extends Error {
   override readonly name = "FixtureError";
 }
 
-const goDuration = z.string({ error: 'must be a Go duration such as 0s, 90s, 6m or 1h30m (a bare number is not one)' }).transform((text, ctx) => {
-  const ms = parseGoDuration(text);
-  if (ms === undefined || ms < 0) {
-    ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)} is not a Go duration ≥ 0 (like 0s, 90s, 6m or 1h30m)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+// YAML reads an unquoted 90 as a number: say so before the duration rule.
+const goDuration = z
+  .string({ error: "must be a Go duration such as 0s, 90s, 6m or 1h30m (a bare number is not one)" })
+  .pipe(goDurationSchema())
+  .transform((text) => parseGoDuration(text)!);
 
 const fixtureEventSchema = z.strictObject({ at: goDuration, ...actionsShape }).superRefine(exactlyOneAction);
 

@@ -1,9 +1,8 @@
 // The embedded cluster twin: a local stand-in for a cluster, with Kubernetes object semantics,
 // operators played by controllers, and time that tests control.
 
-export { EmbeddedCluster, type EmbeddedClusterOptions } from "./embedded-cluster";
+export { TwinCluster, type TwinClusterOptions } from "./twin-cluster";
 export { ObjectStore, type AdmissionHook, type CreateOptions, type StoreContents, type StoreEvent, type StoreOperation } from "./store";
-export { ClusterError, isClusterError, type ClusterErrorCode } from "./errors";
 export {
   ControllerError,
   ControllerRunner,
@@ -13,7 +12,7 @@ export {
   type ReconcileResult,
   type RunnerLimits,
   type StoreController,
-} from "./controllers";
+} from "./controller-runner";
 export { StoreClient } from "./store-client";
 export { ScaledClock, VirtualClock, type ClockState, type ScaledAnchor } from "./clock";
 export { FixtureError, parseFixture, readFixture, scheduleApiVersion, seedFixture, type Fixture, type FixtureEvent, type FixtureObject } from "./fixture";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeRef, refOf, type ObjectRef } from "../client";
 import { toKubeTime, type Condition, type KubeObject } from "../../k8s/meta";
-import type { ReconcileResult, StoreController } from "./controllers";
+import type { ReconcileResult, StoreController } from "./controller-runner";
 import type { ObjectStore } from "./store";
 
 // Scheduled events: what a fixture says will happen to the cluster at a given time (a node goes

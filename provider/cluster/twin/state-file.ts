@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import type { KubeObject } from "../../k8s/meta";
 import { clockStateSchema, type ClockState } from "./clock";
-import { formatIssues } from "./errors";
+import { formatIssues } from "../../k8s/property-path";
 import { acquireLock, type LockOptions } from "./file-lock";
 import { pendingEventSchema, type PendingEvent } from "./schedule";
 

@@ -11,7 +11,8 @@ import {
   type KubeObject,
   type ObjectMeta,
 } from "../../k8s/meta";
-import { ClusterError, formatIssues, notFound } from "./errors";
+import { formatIssues } from "../../k8s/property-path";
+import { ClusterError, notFound } from "../errors";
 import { applyMergePatch, isPlainObject } from "./merge-patch";
 
 // The twin's object store: what the API server and etcd do for the handlers, in memory and synchronous.

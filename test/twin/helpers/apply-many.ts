@@ -3,12 +3,12 @@
 // "go", so that the parent can make two of these write at the same time (tsx start-up varies by more
 // than the writes take).
 import { once } from "node:events";
-import { EmbeddedCluster } from "../../../provider/cluster/twin";
+import { TwinCluster } from "../../../provider/cluster/twin";
 
 async function main(): Promise<void> {
   const [stateFile, prefix, count] = process.argv.slice(2);
   if (!stateFile || !prefix || !count) throw new Error("usage: apply-many <stateFile> <prefix> <count>");
-  const cluster = await EmbeddedCluster.open({ stateFile, lockTimeoutMs: 60_000 });
+  const cluster = await TwinCluster.open({ stateFile, lockTimeoutMs: 60_000 });
   process.stdout.write("ready\n");
   await once(process.stdin, "data");
   for (let i = 0; i < Number(count); i++) {

@@ -146,6 +146,22 @@ export class ControllerRunner {
     await this.settle();
   }
 
+  /**
+   * Move time to the next wake-up if it comes by `target` (and settle there), else to `target`.
+   * True once time has reached `target`.
+   */
+  async advanceToNextWakeup(target: Date): Promise<boolean> {
+    const next = await this.settle();
+    if (next.wakeAt && next.wakeAt.getTime() < target.getTime()) {
+      this.time.advanceTo(next.wakeAt);
+      await this.settle();
+      return false;
+    }
+    this.time.advanceTo(target);
+    await this.settle();
+    return true;
+  }
+
   private async reconcile(controller: StoreController, now: Date): Promise<ReconcileResult> {
     try {
       return await controller.reconcile({ store: this.store, now, client: this.client });

@@ -1,9 +1,8 @@
+import type { ClusterClient } from "../cluster/client";
+import { type ClusterTarget, defaultStateFile, type EmbeddedTarget, isEmbedded, type KubeconfigTarget, resolveFixture } from "../cluster/target";
 import { parseGoDuration } from "../k8s/duration";
-import { KATA_KIND } from "../kata/model";
-import type { ClusterClient } from "./client";
-import { defaultTimings, operatorControllers, singleKataConfig } from "./operators";
-import { type ClusterTarget, defaultStateFile, type EmbeddedTarget, isEmbedded, type KubeconfigTarget, resolveFixture } from "./target";
-import { EmbeddedCluster } from "./twin";
+import { EmbeddedCluster } from "./embedded-cluster";
+import { defaultTimings } from "./simulated-operators";
 
 // One place that turns a resource's `cluster` input into a ClusterClient.
 
@@ -13,18 +12,16 @@ export const DEFAULT_TIME_SCALE = 60;
 export async function connect(target: ClusterTarget | undefined): Promise<ClusterClient> {
   if (isEmbedded(target)) return openTwin(target.embedded);
   // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
-  const kubernetes = require("./kubernetes") as typeof import("./kubernetes");
+  const kubernetes = require("../cluster/kubernetes") as typeof import("../cluster/kubernetes");
   return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined);
 }
 
-export async function openTwin(target: EmbeddedTarget): Promise<EmbeddedCluster> {
+export function openTwin(target: EmbeddedTarget): Promise<EmbeddedCluster> {
   const nodeUpdateMs = target.nodeUpdateTime ? (parseGoDuration(target.nodeUpdateTime) ?? defaultTimings.nodeUpdateMs) : defaultTimings.nodeUpdateMs;
-  const twin = await EmbeddedCluster.open({
+  return EmbeddedCluster.open({
     ...(target.fixture ? { fixture: resolveFixture(target.fixture) } : {}),
     stateFile: target.stateFile ?? defaultStateFile(target),
     clock: target.virtualTime ? "virtual" : { scale: target.timeScale ?? DEFAULT_TIME_SCALE },
-    controllers: operatorControllers({ ...defaultTimings, nodeUpdateMs }),
+    operators: { nodeUpdateMs },
   });
-  twin.registerAdmission(KATA_KIND, singleKataConfig);
-  return twin;
 }

@@ -7,7 +7,7 @@ import { trackChanges, type ChangeTracker } from "./change-tracker";
 // controllers report); a watch event on any watched kind (debounced) or the earliest wake-up a
 // controller asked for starts the next pass. Passes never overlap.
 
-export interface OperatorRunnerOptions {
+export interface ControllerLoopOptions {
   client: ClusterClient;
   controllers: Controller[];
   /** Kinds whose changes start a pass. */
@@ -19,7 +19,7 @@ export interface OperatorRunnerOptions {
   maxRounds?: number;
 }
 
-export class OperatorRunner {
+export class ControllerLoop {
   private readonly watches: WatchHandle[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -31,7 +31,7 @@ export class OperatorRunner {
   /** Passes run so far, for diagnostics. */
   passes = 0;
 
-  constructor(private readonly options: OperatorRunnerOptions) {
+  constructor(private readonly options: ControllerLoopOptions) {
     this.tracker = trackChanges(options.client);
   }
 

@@ -20,7 +20,7 @@ import {
   type MachineHealthCheck,
 } from "./model";
 
-export { planKubeadmControlPlaneRemediation, planMachineSetRemediation } from "./owner-remediation";
+export { planKubeadmControlPlaneRemediation, planMachineSetRemediation } from "./owner-remediation-step";
 
 // The MachineHealthCheck controller's next step: mark machines (HealthCheckSucceeded on every checked
 // machine with a verdict, OwnerRemediated False on unhealthy ones when remediation is allowed, or an

@@ -11,17 +11,20 @@ import {
 import { wallClock, type Clock } from "../clock";
 import type { KubeObject } from "../../k8s/meta";
 import { clockStateOf, scaledClockOf, ScaledClock, VirtualClock } from "./clock";
-import { ControllerRunner, storeControllerOf, type Controller, type RunnerLimits, type StoreController } from "./controllers";
+import { ControllerRunner, storeControllerOf, type Controller, type RunnerLimits, type StoreController } from "./controller-runner";
 import { readFixture, seedFixture, type Fixture } from "./fixture";
 import { Schedule, scheduleController } from "./schedule";
 import { StateFile, StateFileError, type FileStamp, type TwinState } from "./state-file";
+import type { AdmissionRule } from "../controller";
 import { ObjectStore, type AdmissionHook, type StoreEvent } from "./store";
 
-// The embedded cluster twin as a ClusterClient. Every call is a transaction: lock the state file (if
-// any), load what other processes wrote, catch up with time, do the call, let the controllers settle,
+// The twin's mechanism as a ClusterClient: a store with Kubernetes semantics, time, and whatever
+// controllers and webhooks it is given (the wiring gives it the simulated operators: see
+// provider/wiring/embedded-cluster.ts). Every call is a transaction: lock the state file (if any),
+// load what other processes wrote, catch up with time, do the call, let the controllers settle,
 // write, unlock, then tell the watchers. Without a state file the twin lives in this process only.
 
-export interface EmbeddedClusterOptions {
+export interface TwinClusterOptions {
   /** The cluster to start from, used only when the state is new: a YAML path, a bundled fixture name, or a parsed fixture. */
   fixture?: string | Fixture;
   /** The JSON file that holds the twin across processes. Without one, the twin lives in memory. */
@@ -33,6 +36,8 @@ export interface EmbeddedClusterOptions {
   clock?: "virtual" | { scale: number };
   /** Operators played by the twin (the shared Controller shape); more can be added with addController. */
   controllers?: Controller[];
+  /** Webhooks played by the twin on create, update and delete. */
+  admission?: AdmissionRule[];
   /** Twin time of a new state. Default: the wall clock, to the second. */
   startTime?: Date;
   /** The real time a scaled twin follows (tests inject a fake). */
@@ -45,14 +50,14 @@ export interface EmbeddedClusterOptions {
 }
 
 /** Which twin's transaction the current code runs in, to catch a controller calling its own twin. */
-const insideTransaction = new AsyncLocalStorage<EmbeddedCluster>();
+const insideTransaction = new AsyncLocalStorage<TwinCluster>();
 
 interface Watcher {
   ref: ObjectRef;
   onEvent: (event: WatchEvent) => void;
 }
 
-export class EmbeddedCluster implements ClusterClient {
+export class TwinCluster implements ClusterClient {
   readonly description: string;
   /** Twin time. On a virtual clock, sleep(ms) advances the twin (so a handler's wait loop drives it). */
   readonly clock: Clock;
@@ -71,7 +76,7 @@ export class EmbeddedCluster implements ClusterClient {
   private initialized = false;
   private closed = false;
 
-  private constructor(private readonly options: EmbeddedClusterOptions) {
+  private constructor(private readonly options: TwinClusterOptions) {
     this.wall = options.wallClock ?? wallClock;
     this.log = options.log ?? ((message) => process.stderr.write(`embedded twin: ${message}\n`));
     this.time = new VirtualClock(options.startTime ?? new Date(Math.floor(this.wall.now().getTime() / 1000) * 1000));
@@ -79,14 +84,22 @@ export class EmbeddedCluster implements ClusterClient {
     this.runner = new ControllerRunner(this.store, this.time, options.limits);
     this.runner.add(scheduleController(this.schedule, this.log));
     for (const controller of options.controllers ?? []) this.runner.add(storeControllerOf(controller));
+    for (const rule of options.admission ?? []) this.store.registerAdmission(rule.kind, rule.hook);
     this.file = options.stateFile ? new StateFile(resolve(options.stateFile), { timeoutMs: options.lockTimeoutMs }) : undefined;
     this.description = options.stateFile ? `embedded twin at ${options.stateFile}` : "embedded twin in memory";
-    this.clock = { now: () => this.now(), sleep: (ms, signal) => this.sleep(ms, signal) };
+    const isVirtual = () => this.scaled === undefined; // read live: a state file may switch the clock
+    this.clock = {
+      now: () => this.now(),
+      sleep: (ms, signal) => this.sleep(ms, signal),
+      get virtual() {
+        return isVirtual();
+      },
+    };
   }
 
   /** Load the state file if it exists; otherwise start a new twin from the fixture (and save it). */
-  static async open(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
-    const cluster = new EmbeddedCluster(options);
+  static async open(options: TwinClusterOptions = {}): Promise<TwinCluster> {
+    const cluster = new TwinCluster(options);
     await cluster.settle();
     return cluster;
   }
@@ -167,9 +180,19 @@ export class EmbeddedCluster implements ClusterClient {
   }
 
   private async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (!this.scaled) return this.advance(ms);
-    await this.scaled.sleep(ms, signal);
-    if (!signal?.aborted && !this.closed) await this.settle();
+    if (this.scaled) {
+      await this.scaled.sleep(ms, signal);
+      if (!signal?.aborted && !this.closed) await this.settle();
+      return;
+    }
+    if (!signal) return this.advance(ms);
+    // Virtual time, one wake-up per transaction: the watchers hear each wake-up's changes, and a
+    // waiter that has what it waited for aborts the rest of the sleep.
+    const target = this.time.now().getTime() + ms;
+    while (!signal.aborted && !this.closed) {
+      const reached = await this.transaction(() => this.runner.advanceToNextWakeup(new Date(target)));
+      if (reached) return;
+    }
   }
 
   private transaction<T>(body: () => T | Promise<T>): Promise<T> {

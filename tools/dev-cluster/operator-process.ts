@@ -3,42 +3,41 @@ import { join } from "node:path";
 import type { ClusterClient } from "../../provider/cluster/client";
 import type { Controller } from "../../provider/cluster/controller";
 import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
-import { operatorControllers, type OperatorTimings } from "../../provider/cluster/operators";
-import { refs } from "../../provider/kata/controller";
-import { capiRefs } from "../../provider/mhc/controller";
+import { kinds } from "../../provider/k8s/api-types";
+import { type OperatorTimings, simulatedOperators } from "../../provider/wiring";
+import { ControllerLoop } from "./controller-loop";
 import { ownerReferenceCollector } from "./garbage-collector";
-import { OperatorRunner } from "./operator-runner";
 import { recordWrites } from "./write-log";
 
 // The dev cluster's operator process: the twin's controllers (KataConfig operator, Machine Config
 // Operator rollout, Cluster API's health check, owner remediation and infrastructure) plus garbage
 // collection by owner reference, run against the API server through the Kubernetes backend.
 //
-//   tsx tools/dev-cluster/operator.ts --kubeconfig <file> --state-dir <dir> [--node-update-ms 3000] [--node-startup-ms 3000]
+//   tsx tools/dev-cluster/operator-process.ts --kubeconfig <file> --state-dir <dir> [--node-update-ms 3000] [--node-startup-ms 3000]
 
 export type OperatorSettings = OperatorTimings;
 
 export function devClusterControllers(settings: OperatorSettings): Controller[] {
   // The twin's operators, plus what kube-controller-manager would do here: the RuntimeClasses a
   // deleted KataConfig owned go with it.
-  return [...operatorControllers(settings), ownerReferenceCollector([refs.runtimeClass])];
+  return [...simulatedOperators(settings).controllers, ownerReferenceCollector([kinds.runtimeClass])];
 }
 
 export const watchedKinds = [
-  refs.kataConfig,
-  refs.node,
-  refs.pod,
-  refs.pool,
-  refs.runtimeClass,
-  capiRefs.cluster,
-  capiRefs.machine,
-  capiRefs.machineSet,
-  capiRefs.machineHealthCheck,
-  capiRefs.kubeadmControlPlane,
+  kinds.kataConfig,
+  kinds.node,
+  kinds.pod,
+  kinds.machineConfigPool,
+  kinds.runtimeClass,
+  kinds.cluster,
+  kinds.machine,
+  kinds.machineSet,
+  kinds.machineHealthCheck,
+  kinds.kubeadmControlPlane,
 ];
 
-export async function runOperator(client: ClusterClient, settings: OperatorSettings, log: (message: string) => void): Promise<OperatorRunner> {
-  const runner = new OperatorRunner({ client, controllers: devClusterControllers(settings), watch: watchedKinds, log });
+export async function runOperator(client: ClusterClient, settings: OperatorSettings, log: (message: string) => void): Promise<ControllerLoop> {
+  const runner = new ControllerLoop({ client, controllers: devClusterControllers(settings), watch: watchedKinds, log });
   await runner.start();
   return runner;
 }
