@@ -143,6 +143,22 @@ describe("deletion (processKataConfigDeleteRequest, listKataPods)", () => {
     expect(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!)).toBe(true);
   });
 
+  it("wakes on a worker's daemon state change, not on changes upstream's event handlers ignore", async () => {
+    await installedOn();
+    await world.addPod(kataPod("apps", "p"));
+    await world.delete();
+    await world.run(30 * 60_000); // the back-off is long by now
+    await world.twin.delete({ ...kinds.pod, namespace: "apps", name: "p" });
+    // A new label outside the selector, a pool's spec: neither wakes it. (Cordoning would: the pool's
+    // readyMachineCount changes, which McpEventHandler watches.)
+    await world.twin.patch({ ...kinds.node, name: "worker-0" }, { metadata: { labels: { team: "a" } } });
+    await world.twin.patch({ ...kinds.machineConfigPool, name: "worker" }, { spec: { maxUnavailable: 2 } });
+    expect(conditionOf(await status())?.reason).toBe("BlockedByExistingKataPods");
+    // A machine-config daemon state change on a worker does (NodeEventHandler).
+    await world.twin.patch({ ...kinds.node, name: "worker-0" }, { metadata: { annotations: { [MCO_STATE]: "Working" } } });
+    expect(conditionOf(await status())?.reason).toBe("Uninstalling");
+  });
+
   it("an event on the KataConfig (an annotation) makes the operator look again at once", async () => {
     await installedOn();
     await world.addPod(kataPod("apps", "p"));

@@ -19,8 +19,9 @@ export type OperatorSettings = OperatorTimings;
 
 export function devClusterControllers(settings: OperatorSettings): Controller[] {
   // The twin's operators, plus what kube-controller-manager would do here: the RuntimeClasses a
-  // deleted KataConfig owned go with it.
-  return [...simulatedOperators(settings).controllers, ownerReferenceCollector([kinds.runtimeClass])];
+  // deleted KataConfig owned go with it, and so do the MachineConfigs of a deleted pool or
+  // ContainerRuntimeConfig.
+  return [...simulatedOperators(settings).controllers, ownerReferenceCollector([kinds.runtimeClass, kinds.machineConfig])];
 }
 
 export const watchedKinds = [
@@ -28,6 +29,8 @@ export const watchedKinds = [
   kinds.node,
   kinds.pod,
   kinds.machineConfigPool,
+  kinds.machineConfig,
+  kinds.containerRuntimeConfig,
   kinds.runtimeClass,
   kinds.cluster,
   kinds.machine,
