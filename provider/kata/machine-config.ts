@@ -34,10 +34,12 @@ export function poolNamed(pools: readonly MachineConfigPool[], name: string): Ma
 
 /**
  * A compact ("converged") cluster: exactly two pools, and the worker pool has no machines (operator
- * checkConvergedCluster). Kata then goes on the masters, through the master pool.
+ * checkConvergedCluster). Kata then goes on the masters, through the master pool. The two pools must
+ * be master and worker: upstream never sees a cluster without the master pool, and a caller that
+ * leaves it out (worker and kata-oc only) must not be taken for a compact cluster.
  */
 export function isConvergedCluster(pools: readonly MachineConfigPool[]): boolean {
-  return pools.length === 2 && (poolNamed(pools, WORKER_POOL)?.status?.machineCount ?? -1) === 0;
+  return pools.length === 2 && poolNamed(pools, MASTER_POOL) !== undefined && (poolNamed(pools, WORKER_POOL)?.status?.machineCount ?? -1) === 0;
 }
 
 /**

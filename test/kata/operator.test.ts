@@ -453,3 +453,14 @@ describe("one reconcile, pure (kataOperatorStep)", () => {
     expect(step.status).toBeUndefined();
   });
 });
+
+describe("deriveKataNodes, the public function", () => {
+  it("given worker and kata-oc only (no master pool), does not take a fully installed cluster for a compact one", () => {
+    const kataOc = { ...pool("worker"), metadata: { name: "kata-oc" }, spec: { configuration: { name: "rendered-kata-oc-1" } } };
+    const workers = { ...pool("worker"), status: { machineCount: 0 } };
+    const installed = worker("w");
+    installed.metadata.labels![KATA_NODE_ROLE_LABEL] = "";
+    installed.metadata.annotations = { [MCO_STATE]: "Done", [MCO_CURRENT_CONFIG]: "rendered-kata-oc-1" };
+    expect(deriveKataNodes({ nodes: [installed], pools: [workers, kataOc] })).toEqual({ nodeCount: 1, readyNodeCount: 1, installed: ["w"] });
+  });
+});
