@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Node, Pod, RuntimeClass } from "../k8s/core";
 import { type LabelSelector, selectorMatcher, selectorMatches } from "../k8s/labels";
-import { type Condition, findCondition, toKubeTime } from "../k8s/meta";
+import { type Condition, controllerReference, findCondition, toKubeTime } from "../k8s/meta";
 import { deriveStatus, isKataLabelled, isListedWorker, kataNodeLabel } from "./derive";
 import { isConvergedCluster, isPoolUpdating, poolNamed } from "./machine-config";
 import {
@@ -321,16 +321,7 @@ export function runtimeClassFor(name: string, kataConfig: KataConfig, converged 
     kind: "RuntimeClass",
     metadata: {
       name,
-      ownerReferences: [
-        {
-          apiVersion: KATA_API_VERSION,
-          kind: KATA_KIND,
-          name: kataConfig.metadata.name ?? "",
-          ...(kataConfig.metadata.uid ? { uid: kataConfig.metadata.uid } : {}),
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ownerReferences: [controllerReference({ ...kataConfig, apiVersion: KATA_API_VERSION, kind: KATA_KIND })],
     },
     handler: name,
     overhead: { podFixed: { cpu: "250m", memory: "350Mi" } },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { isEmptySelector, selectorMatches } from "../k8s/labels";
-import { toKubeTime } from "../k8s/meta";
+import { controllerReference, toKubeTime } from "../k8s/meta";
 import {
   type ContainerRuntimeConfig,
   type MachineConfig,
@@ -54,16 +54,7 @@ export function syncContainerRuntimeConfig(crc: ContainerRuntimeConfig, pools: r
       metadata: {
         name: generatedCrioMachineConfigName(pool.metadata.name ?? ""),
         labels: { [MCO_ROLE_LABEL]: pool.metadata.name ?? "" },
-        ownerReferences: [
-          {
-            apiVersion: MCO_API_VERSION,
-            kind: "ContainerRuntimeConfig",
-            name: crc.metadata.name ?? "",
-            ...(crc.metadata.uid ? { uid: crc.metadata.uid } : {}),
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
+        ownerReferences: [controllerReference({ ...crc, apiVersion: MCO_API_VERSION, kind: "ContainerRuntimeConfig" })],
       },
       spec: { config: { ignition: { version: "3.2.0" }, storage: { files } } },
     }),
@@ -116,16 +107,7 @@ export function renderPool(pool: MachineConfigPool, machineConfigs: readonly Mac
       metadata: {
         name,
         annotations: { "machineconfiguration.openshift.io/generated-by-controller-version": "twin" },
-        ownerReferences: [
-          {
-            apiVersion: MCO_API_VERSION,
-            kind: "MachineConfigPool",
-            name: pool.metadata.name ?? "",
-            ...(pool.metadata.uid ? { uid: pool.metadata.uid } : {}),
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
+        ownerReferences: [controllerReference({ ...pool, apiVersion: MCO_API_VERSION, kind: "MachineConfigPool" })],
       },
       spec: content,
     },

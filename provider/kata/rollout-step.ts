@@ -278,26 +278,33 @@ export function sortNodeList(nodes: readonly Node[]): Node[] {
   return firstInNodeOrder(nodes, nodes.length);
 }
 
-/** The first `count` nodes in sortNodeList's order (a selection when few are wanted, as with maxUnavailable 1). */
+/** The first `count` nodes in sortNodeList's order (a selection, without sorting, when few are wanted, as with maxUnavailable 1). */
 function firstInNodeOrder(nodes: readonly Node[], count: number): Node[] {
-  const keyed = nodes.map((node) => ({ node, zone: node.metadata.labels?.[ZONE_LABEL], created: Date.parse(node.metadata.creationTimestamp ?? "") || 0, name: node.metadata.name ?? "" }));
-  type Keyed = (typeof keyed)[number];
-  const before = (a: Keyed, b: Keyed): number => {
-    if (a.zone !== undefined && b.zone === undefined) return -1;
-    if (a.zone === undefined && b.zone !== undefined) return 1;
-    if (a.zone !== undefined && b.zone !== undefined && a.zone !== b.zone) return a.zone < b.zone ? -1 : 1;
-    return a.created - b.created || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  };
-  if (count > 8) return keyed.sort(before).slice(0, count).map((k) => k.node);
-  const picked: Keyed[] = [];
-  const taken = new Set<Keyed>();
+  if (count > 8) return [...nodes].sort(nodeOrder).slice(0, count);
+  const picked: Node[] = [];
   for (let i = 0; i < count; i++) {
-    let best: Keyed | undefined;
-    for (const k of keyed) if (!taken.has(k) && (!best || before(k, best) < 0)) best = k;
-    taken.add(best!);
+    let best: Node | undefined;
+    for (const node of nodes) if ((!best || nodeOrder(node, best) < 0) && !picked.includes(node)) best = node;
     picked.push(best!);
   }
-  return picked.map((k) => k.node);
+  return picked;
+}
+
+/** sortNodeList's comparison; creationTimestamps are RFC 3339 in UTC, so their text sorts by time. */
+function nodeOrder(a: Node, b: Node): number {
+  const za = a.metadata.labels?.[ZONE_LABEL];
+  const zb = b.metadata.labels?.[ZONE_LABEL];
+  if (za !== zb) {
+    if (zb === undefined) return -1;
+    if (za === undefined) return 1;
+    return za < zb ? -1 : 1;
+  }
+  const ca = a.metadata.creationTimestamp ?? "";
+  const cb = b.metadata.creationTimestamp ?? "";
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  const na = a.metadata.name ?? "";
+  const nb = b.metadata.name ?? "";
+  return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
 /**

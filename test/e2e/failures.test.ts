@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
+import { logLevelRolloutLines, logLevelRolloutNotice } from "../support/seed-tables";
 import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, useProjects, withTwin } from "./project";
 
 // What goes wrong, through the real CLI: pods that block kata's removal, a Degraded node during the
@@ -97,15 +98,8 @@ describe("failures through the real CLI", () => {
 
     expect(updated.output).toMatch(/~\s+pulumi-nodejs:dynamic\/cluster-runtime:KataConfig sandboxed updated/);
     const lines = reportLines(updated.output, KATA_LABEL);
-    expect(lines[0]).toContain("the new CRI-O log level (debug) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)");
-    expect(lines.filter((line) => /^worker-\d: /.test(line))).toEqual([
-      "worker-0: waiting for the new config (0/2 ready)",
-      "worker-1: waiting for the new config (0/2 ready)",
-      "worker-1: updating (drain and reboot) (0/2 ready)",
-      "worker-1: updated (1/2 ready)",
-      "worker-0: updating (drain and reboot) (1/2 ready)",
-      "worker-0: updated (2/2 ready)",
-    ]);
+    expect(lines[0]).toContain(logLevelRolloutNotice("debug"));
+    expect(lines.filter((line) => /^worker-\d: /.test(line))).toEqual(logLevelRolloutLines);
     const after = await configs();
     expect(after[0]).toBe(after[1]);
     expect(after[0]).not.toBe(before[0]);

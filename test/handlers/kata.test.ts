@@ -7,7 +7,7 @@ import { EmbeddedCluster } from "../../provider/wiring";
 import { kataPod } from "../kata/world";
 import { PartialStateError, WaitFailedError } from "../../provider/lifecycle/errors";
 import { inTwin, useTwin } from "./support";
-import { installProgressLines } from "../support/seed-tables";
+import { installProgressLines, logLevelRolloutLines, logLevelRolloutNotice } from "../support/seed-tables";
 
 const owner = "quickstart/dev/KataConfig/sandboxed";
 const kataRef = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "example-kataconfig" };
@@ -113,15 +113,8 @@ describe("KataConfig handlers on the twin", () => {
     twin.lines.length = 0;
     const updated = await kata.update(twin.context, "example-kataconfig", outs, inputs({ spec: { logLevel: "debug" } }));
     const nodeLines = twin.lines.filter((l) => /worker-\d: /.test(l)).map((l) => l.replace("KataConfig example-kataconfig: ", ""));
-    expect(nodeLines).toEqual([
-      "worker-0: waiting for the new config (0/2 ready)",
-      "worker-1: waiting for the new config (0/2 ready)",
-      "worker-1: updating (drain and reboot) (0/2 ready)",
-      "worker-1: updated (1/2 ready)",
-      "worker-0: updating (drain and reboot) (1/2 ready)",
-      "worker-0: updated (2/2 ready)",
-    ]);
-    expect(twin.lines[0]).toContain("the new CRI-O log level (debug) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)");
+    expect(nodeLines).toEqual(logLevelRolloutLines);
+    expect(twin.lines[0]).toContain(logLevelRolloutNotice("debug"));
     expect(updated.outs.status.kataNodes).toEqual({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] });
     const after = await configOf("worker-0");
     expect(after).not.toBe(before);

@@ -23,6 +23,15 @@ async function installedOn(nodes = twoWorkers(), spec: KataConfig["spec"] = {}):
 
 const status = async () => (await world.kataConfig())?.status;
 
+/** An install that failed: worker-1 went Degraded ("boom") while it was installing. */
+async function failedInstall(): Promise<void> {
+  world = await World.open(twoWorkers());
+  await world.create();
+  await world.run(NODE_UPDATE_MS / 2);
+  await world.degrade("worker-1", "boom");
+  await world.run(NODE_UPDATE_MS);
+}
+
 describe("InProgress Failed (putNodeOnStatusList, setInProgressConditionToFailed)", () => {
   it("is set by a Degraded node with its reason, and the install stops there", async () => {
     world = await World.open(twoWorkers());
@@ -36,11 +45,7 @@ describe("InProgress Failed (putNodeOnStatusList, setInProgressConditionToFailed
   });
 
   it("stays, with its old message, after the node is fixed, until the pool has finished; then it is reset", async () => {
-    world = await World.open(twoWorkers());
-    await world.create();
-    await world.run(NODE_UPDATE_MS / 2);
-    await world.degrade("worker-1", "boom");
-    await world.run(NODE_UPDATE_MS);
+    await failedInstall();
     await world.fix("worker-1");
     // The daemon's retry is done one node update later: worker-1 is installed, worker-0 goes next.
     await world.run(NODE_UPDATE_MS + NODE_UPDATE_MS / 2);
@@ -53,11 +58,7 @@ describe("InProgress Failed (putNodeOnStatusList, setInProgressConditionToFailed
   });
 
   it("keeps the node Degraded through the daemon's retry: Degraded goes straight to Done", async () => {
-    world = await World.open(twoWorkers());
-    await world.create();
-    await world.run(NODE_UPDATE_MS / 2);
-    await world.degrade("worker-1", "boom");
-    await world.run(NODE_UPDATE_MS);
+    await failedInstall();
     const states: string[] = [];
     await world.twin.watch({ ...kinds.node, name: "worker-1" }, (e) => void states.push(e.object.metadata.annotations?.[MCO_STATE] ?? ""));
     await world.fix("worker-1");
@@ -143,12 +144,17 @@ describe("deletion (processKataConfigDeleteRequest, listKataPods)", () => {
     expect(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!)).toBe(true);
   });
 
-  it("wakes on a worker's daemon state change, not on changes upstream's event handlers ignore", async () => {
+  /** A removal blocked for half an hour (the back-off is long by now), then the pod deleted. */
+  async function blockedLong(): Promise<void> {
     await installedOn();
     await world.addPod(kataPod("apps", "p"));
     await world.delete();
-    await world.run(30 * 60_000); // the back-off is long by now
+    await world.run(30 * 60_000);
     await world.twin.delete({ ...kinds.pod, namespace: "apps", name: "p" });
+  }
+
+  it("wakes on a worker's daemon state change, not on changes upstream's event handlers ignore", async () => {
+    await blockedLong();
     // A new label outside the selector, a pool's spec: neither wakes it. (Cordoning would: the pool's
     // readyMachineCount changes, which McpEventHandler watches.)
     await world.twin.patch({ ...kinds.node, name: "worker-0" }, { metadata: { labels: { team: "a" } } });
@@ -160,21 +166,14 @@ describe("deletion (processKataConfigDeleteRequest, listKataPods)", () => {
   });
 
   it("an event on the KataConfig (an annotation) makes the operator look again at once", async () => {
-    await installedOn();
-    await world.addPod(kataPod("apps", "p"));
-    await world.delete();
-    await world.run(30 * 60_000); // the back-off is long by now
-    await world.twin.delete({ ...kinds.pod, namespace: "apps", name: "p" });
+    await blockedLong();
+    expect(conditionOf(await status())?.reason).toBe("BlockedByExistingKataPods");
     await world.twin.patch({ ...kinds.kataConfig, name: "example-kataconfig" }, { metadata: { annotations: { nudge: "1" } } });
     expect(conditionOf(await status())?.reason).toBe("Uninstalling");
   });
 
   it("blocks on no pod when status.runtimeClasses is empty (the install never finished)", async () => {
-    world = await World.open(twoWorkers());
-    await world.create();
-    await world.run(NODE_UPDATE_MS / 2);
-    await world.degrade("worker-1", "boom");
-    await world.run(NODE_UPDATE_MS);
+    await failedInstall();
     await world.addPod(kataPod("apps", "p"));
     await world.delete();
     await world.run(NODE_UPDATE_MS / 10);
@@ -207,11 +206,7 @@ describe("deletion (processKataConfigDeleteRequest, listKataPods)", () => {
   });
 
   it("after a Failed install does not wait: the nodes are unlabelled at once", async () => {
-    world = await World.open(twoWorkers());
-    await world.create();
-    await world.run(NODE_UPDATE_MS / 2);
-    await world.degrade("worker-1", "boom");
-    await world.run(NODE_UPDATE_MS);
+    await failedInstall();
     await world.delete();
     expect(conditionOf(await status())?.reason).toBe("Failed");
     for (const name of ["worker-0", "worker-1"]) expect((await world.node(name)).metadata.labels).not.toHaveProperty(KATA_NODE_ROLE_LABEL);

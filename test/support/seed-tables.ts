@@ -57,6 +57,20 @@ export const installProgressLines = [
   "worker-0: installed (2/2 ready)",
 ];
 
+/** The progress lines of a logLevel change on the two workers: a new config, rolled out node by node. */
+export const logLevelRolloutLines = [
+  "worker-0: waiting for the new config (0/2 ready)",
+  "worker-1: waiting for the new config (0/2 ready)",
+  "worker-1: updating (drain and reboot) (0/2 ready)",
+  "worker-1: updated (1/2 ready)",
+  "worker-0: updating (drain and reboot) (1/2 ready)",
+  "worker-0: updated (2/2 ready)",
+];
+
+/** The first line of an update that rolls out a new CRI-O log level. */
+export const logLevelRolloutNotice = (level: string) =>
+  `the new CRI-O log level (${level}) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)`;
+
 /** The rows as the seed shows them: the InProgress condition and kataNodes only. */
 export function seedRows(table: KataConfigStatus[]): KataConfigStatus[] {
   const rows = table.map(({ conditions, kataNodes }) => ({ conditions, kataNodes }));
