@@ -1,6 +1,6 @@
 import { formatGoDuration, parseGoDuration } from "../k8s/duration";
 import { selectorMatches } from "../k8s/labels";
-import { hasAnnotation, type Condition } from "../k8s/meta";
+import { hasAnnotation } from "../k8s/meta";
 import type { Node } from "../k8s/core";
 import { setCondition } from "./conditions";
 import { checkMachineHealth, clusterReadiness, hasKey, type HealthPolicy } from "./health";
