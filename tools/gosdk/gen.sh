@@ -25,6 +25,6 @@ export GOTOOLCHAIN=local GOWORK=off
 "$bin/gosdk-gen" -schema "$root/schema.json" -out "$root/sdk/go" -module "$MODULE" -import-base-path "$IMPORT_BASE"
 log "go mod tidy, go build, go vet in sdk/go"
 (cd "$root/sdk/go" && go mod tidy && go build ./... && go vet ./...) >&2 || die "the generated SDK does not build (see above)"
-log "go build, go vet in tools/gosdk/example"
-(cd "$here/example" && go mod tidy && go build -o /dev/null . && go vet ./...) >&2 || die "the example does not build (see above)"
+log "go build, go vet, go test in tools/gosdk/example"
+(cd "$here/example" && go mod tidy && go build -o /dev/null . && go vet ./... && go test -count=1 ./...) >&2 || die "the example does not build (see above)"
 log "sdk/go is up to date with $root/schema.json"

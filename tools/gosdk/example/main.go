@@ -43,17 +43,7 @@ func main() {
 // program is the Pulumi program: one KataConfig on the twin, and its outcome as stack outputs.
 func program(fixture, twinState string) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		kata, err := clusterruntime.NewKataConfig(ctx, "sandboxed", &clusterruntime.KataConfigArgs{
-			Metadata: clusterruntime.KataConfigMetadataArgs{Name: pulumi.String("example-kataconfig")},
-			Spec:     clusterruntime.KataConfigSpecArgs{LogLevel: pulumi.String("info")},
-			Cluster: clusterruntime.ClusterArgs{
-				Embedded: clusterruntime.ClusterEmbeddedArgs{
-					Fixture:   pulumi.String(fixture),
-					StateFile: pulumi.String(twinState),
-				},
-			},
-			Timeouts: clusterruntime.TimeoutsArgs{Create: pulumi.String("60m"), Delete: pulumi.String("60m")},
-		})
+		kata, err := newKataConfig(ctx, fixture, twinState)
 		if err != nil {
 			return err
 		}
@@ -61,6 +51,21 @@ func program(fixture, twinState string) pulumi.RunFunc {
 		ctx.Export("readyNodeCount", kata.Status.KataNodes().ReadyNodeCount())
 		return nil
 	}
+}
+
+// newKataConfig installs kata on every worker of the twin opened from fixture.
+func newKataConfig(ctx *pulumi.Context, fixture, twinState string) (*clusterruntime.KataConfig, error) {
+	return clusterruntime.NewKataConfig(ctx, "sandboxed", &clusterruntime.KataConfigArgs{
+		Metadata: clusterruntime.KataConfigMetadataArgs{Name: pulumi.String("example-kataconfig")},
+		Spec:     clusterruntime.KataConfigSpecArgs{LogLevel: pulumi.String("info")},
+		Cluster: clusterruntime.ClusterArgs{
+			Embedded: clusterruntime.ClusterEmbeddedArgs{
+				Fixture:   pulumi.String(fixture),
+				StateFile: pulumi.String(twinState),
+			},
+		},
+		Timeouts: clusterruntime.TimeoutsArgs{Create: pulumi.String("60m"), Delete: pulumi.String("60m")},
+	})
 }
 
 func run(ctx context.Context, op, state, fixture string) error {
