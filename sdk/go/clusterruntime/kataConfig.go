@@ -15,17 +15,17 @@ import (
 type KataConfig struct {
 	pulumi.CustomResourceState
 
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster ClusterPtrOutput `pulumi:"cluster"`
-	// The object's metadata (cluster-scoped).
+	// The object's metadata (cluster-scoped). Default name: the resource's Pulumi name.
 	Metadata KataConfigMetadataOutput `pulumi:"metadata"`
-	// "kata" once the RuntimeClass exists: give it to pods as spec.runtimeClassName.
+	// "kata" once the RuntimeClass exists ("" before): give it to pods as spec.runtimeClassName.
 	RuntimeClassName pulumi.StringOutput `pulumi:"runtimeClassName"`
-	// As upstream's KataConfig spec.
+	// As upstream's KataConfig spec. Without kataConfigPoolSelector: every worker.
 	Spec KataConfigSpecOutput `pulumi:"spec"`
 	// The operator's status: per-node progress, the InProgress condition, the RuntimeClasses.
 	Status KataConfigStatusOutput `pulumi:"status"`
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts TimeoutsPtrOutput `pulumi:"timeouts"`
 }
 
@@ -76,25 +76,25 @@ func (KataConfigState) ElementType() reflect.Type {
 }
 
 type kataConfigArgs struct {
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster *Cluster `pulumi:"cluster"`
-	// The object's metadata (cluster-scoped).
+	// The object's metadata (cluster-scoped). Default name: the resource's Pulumi name.
 	Metadata *KataConfigMetadata `pulumi:"metadata"`
-	// As upstream's KataConfig spec.
+	// As upstream's KataConfig spec. Without kataConfigPoolSelector: every worker.
 	Spec *KataConfigSpec `pulumi:"spec"`
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts *Timeouts `pulumi:"timeouts"`
 }
 
 // The set of arguments for constructing a KataConfig resource.
 type KataConfigArgs struct {
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster ClusterPtrInput
-	// The object's metadata (cluster-scoped).
+	// The object's metadata (cluster-scoped). Default name: the resource's Pulumi name.
 	Metadata KataConfigMetadataPtrInput
-	// As upstream's KataConfig spec.
+	// As upstream's KataConfig spec. Without kataConfigPoolSelector: every worker.
 	Spec KataConfigSpecPtrInput
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts TimeoutsPtrInput
 }
 
@@ -135,22 +135,22 @@ func (o KataConfigOutput) ToKataConfigOutputWithContext(ctx context.Context) Kat
 	return o
 }
 
-// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 func (o KataConfigOutput) Cluster() ClusterPtrOutput {
 	return o.ApplyT(func(v *KataConfig) ClusterPtrOutput { return v.Cluster }).(ClusterPtrOutput)
 }
 
-// The object's metadata (cluster-scoped).
+// The object's metadata (cluster-scoped). Default name: the resource's Pulumi name.
 func (o KataConfigOutput) Metadata() KataConfigMetadataOutput {
 	return o.ApplyT(func(v *KataConfig) KataConfigMetadataOutput { return v.Metadata }).(KataConfigMetadataOutput)
 }
 
-// "kata" once the RuntimeClass exists: give it to pods as spec.runtimeClassName.
+// "kata" once the RuntimeClass exists ("" before): give it to pods as spec.runtimeClassName.
 func (o KataConfigOutput) RuntimeClassName() pulumi.StringOutput {
 	return o.ApplyT(func(v *KataConfig) pulumi.StringOutput { return v.RuntimeClassName }).(pulumi.StringOutput)
 }
 
-// As upstream's KataConfig spec.
+// As upstream's KataConfig spec. Without kataConfigPoolSelector: every worker.
 func (o KataConfigOutput) Spec() KataConfigSpecOutput {
 	return o.ApplyT(func(v *KataConfig) KataConfigSpecOutput { return v.Spec }).(KataConfigSpecOutput)
 }
@@ -160,7 +160,7 @@ func (o KataConfigOutput) Status() KataConfigStatusOutput {
 	return o.ApplyT(func(v *KataConfig) KataConfigStatusOutput { return v.Status }).(KataConfigStatusOutput)
 }
 
-// Limits of the waits (customTimeouts do not reach dynamic providers).
+// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 func (o KataConfigOutput) Timeouts() TimeoutsPtrOutput {
 	return o.ApplyT(func(v *KataConfig) TimeoutsPtrOutput { return v.Timeouts }).(TimeoutsPtrOutput)
 }

@@ -16,17 +16,17 @@ import (
 type MachineHealthCheck struct {
 	pulumi.CustomResourceState
 
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster ClusterPtrOutput `pulumi:"cluster"`
-	// The object's metadata.
+	// The object's metadata. Default name: the resource's Pulumi name; default namespace: default.
 	Metadata MachineHealthCheckMetadataOutput `pulumi:"metadata"`
-	// What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what.
-	Report MachineHealthCheckReportOutput `pulumi:"report"`
-	// As Cluster API's MachineHealthCheck spec.
+	// What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what. Absent when the policy's Cluster cannot be found.
+	Report MachineHealthCheckReportPtrOutput `pulumi:"report"`
+	// As Cluster API's MachineHealthCheck spec (v1beta1).
 	Spec MachineHealthCheckSpecOutput `pulumi:"spec"`
 	// The controller's status: expectedMachines, currentHealthy, remediationsAllowed, targets, conditions.
 	Status MachineHealthCheckStatusOutput `pulumi:"status"`
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts TimeoutsPtrOutput `pulumi:"timeouts"`
 }
 
@@ -80,25 +80,25 @@ func (MachineHealthCheckState) ElementType() reflect.Type {
 }
 
 type machineHealthCheckArgs struct {
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster *Cluster `pulumi:"cluster"`
-	// The object's metadata.
+	// The object's metadata. Default name: the resource's Pulumi name; default namespace: default.
 	Metadata *MachineHealthCheckMetadata `pulumi:"metadata"`
-	// As Cluster API's MachineHealthCheck spec.
+	// As Cluster API's MachineHealthCheck spec (v1beta1).
 	Spec MachineHealthCheckSpec `pulumi:"spec"`
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts *Timeouts `pulumi:"timeouts"`
 }
 
 // The set of arguments for constructing a MachineHealthCheck resource.
 type MachineHealthCheckArgs struct {
-	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+	// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 	Cluster ClusterPtrInput
-	// The object's metadata.
+	// The object's metadata. Default name: the resource's Pulumi name; default namespace: default.
 	Metadata MachineHealthCheckMetadataPtrInput
-	// As Cluster API's MachineHealthCheck spec.
+	// As Cluster API's MachineHealthCheck spec (v1beta1).
 	Spec MachineHealthCheckSpecInput
-	// Limits of the waits (customTimeouts do not reach dynamic providers).
+	// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 	Timeouts TimeoutsPtrInput
 }
 
@@ -139,22 +139,22 @@ func (o MachineHealthCheckOutput) ToMachineHealthCheckOutputWithContext(ctx cont
 	return o
 }
 
-// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.
+// Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
 func (o MachineHealthCheckOutput) Cluster() ClusterPtrOutput {
 	return o.ApplyT(func(v *MachineHealthCheck) ClusterPtrOutput { return v.Cluster }).(ClusterPtrOutput)
 }
 
-// The object's metadata.
+// The object's metadata. Default name: the resource's Pulumi name; default namespace: default.
 func (o MachineHealthCheckOutput) Metadata() MachineHealthCheckMetadataOutput {
 	return o.ApplyT(func(v *MachineHealthCheck) MachineHealthCheckMetadataOutput { return v.Metadata }).(MachineHealthCheckMetadataOutput)
 }
 
-// What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what.
-func (o MachineHealthCheckOutput) Report() MachineHealthCheckReportOutput {
-	return o.ApplyT(func(v *MachineHealthCheck) MachineHealthCheckReportOutput { return v.Report }).(MachineHealthCheckReportOutput)
+// What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what. Absent when the policy's Cluster cannot be found.
+func (o MachineHealthCheckOutput) Report() MachineHealthCheckReportPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheck) MachineHealthCheckReportPtrOutput { return v.Report }).(MachineHealthCheckReportPtrOutput)
 }
 
-// As Cluster API's MachineHealthCheck spec.
+// As Cluster API's MachineHealthCheck spec (v1beta1).
 func (o MachineHealthCheckOutput) Spec() MachineHealthCheckSpecOutput {
 	return o.ApplyT(func(v *MachineHealthCheck) MachineHealthCheckSpecOutput { return v.Spec }).(MachineHealthCheckSpecOutput)
 }
@@ -164,7 +164,7 @@ func (o MachineHealthCheckOutput) Status() MachineHealthCheckStatusOutput {
 	return o.ApplyT(func(v *MachineHealthCheck) MachineHealthCheckStatusOutput { return v.Status }).(MachineHealthCheckStatusOutput)
 }
 
-// Limits of the waits (customTimeouts do not reach dynamic providers).
+// Limits of the waits as Go durations (customTimeouts do not reach dynamic providers; with the provider plugin, these win over customTimeouts).
 func (o MachineHealthCheckOutput) Timeouts() TimeoutsPtrOutput {
 	return o.ApplyT(func(v *MachineHealthCheck) TimeoutsPtrOutput { return v.Timeouts }).(TimeoutsPtrOutput)
 }

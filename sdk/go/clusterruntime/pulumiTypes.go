@@ -410,8 +410,7 @@ type KataConfigMetadata struct {
 	// Labels of the object.
 	Labels map[string]string `pulumi:"labels"`
 	// The object's name. Default: the resource's Pulumi name.
-	Name      *string     `pulumi:"name"`
-	Namespace interface{} `pulumi:"namespace"`
+	Name *string `pulumi:"name"`
 }
 
 // KataConfigMetadataInput is an input type that accepts KataConfigMetadataArgs and KataConfigMetadataOutput values.
@@ -431,8 +430,7 @@ type KataConfigMetadataArgs struct {
 	// Labels of the object.
 	Labels pulumi.StringMapInput `pulumi:"labels"`
 	// The object's name. Default: the resource's Pulumi name.
-	Name      pulumi.StringPtrInput `pulumi:"name"`
-	Namespace pulumi.Input          `pulumi:"namespace"`
+	Name pulumi.StringPtrInput `pulumi:"name"`
 }
 
 func (KataConfigMetadataArgs) ElementType() reflect.Type {
@@ -527,10 +525,6 @@ func (o KataConfigMetadataOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v KataConfigMetadata) *string { return v.Name }).(pulumi.StringPtrOutput)
 }
 
-func (o KataConfigMetadataOutput) Namespace() pulumi.AnyOutput {
-	return o.ApplyT(func(v KataConfigMetadata) interface{} { return v.Namespace }).(pulumi.AnyOutput)
-}
-
 type KataConfigMetadataPtrOutput struct{ *pulumi.OutputState }
 
 func (KataConfigMetadataPtrOutput) ElementType() reflect.Type {
@@ -583,15 +577,6 @@ func (o KataConfigMetadataPtrOutput) Name() pulumi.StringPtrOutput {
 		}
 		return v.Name
 	}).(pulumi.StringPtrOutput)
-}
-
-func (o KataConfigMetadataPtrOutput) Namespace() pulumi.AnyOutput {
-	return o.ApplyT(func(v *KataConfigMetadata) interface{} {
-		if v == nil {
-			return nil
-		}
-		return v.Namespace
-	}).(pulumi.AnyOutput)
 }
 
 type KataConfigSpec struct {
@@ -790,8 +775,10 @@ func (o KataConfigSpecPtrOutput) LogLevel() pulumi.StringPtrOutput {
 
 // Which worker nodes get kata (labels of the Node objects). Unset: every worker.
 type KataConfigSpecKataConfigPoolSelector struct {
+	// Requirements an object's labels must all meet.
 	MatchExpressions []KataConfigSpecKataConfigPoolSelectorMatchExpression `pulumi:"matchExpressions"`
-	MatchLabels      map[string]string                                     `pulumi:"matchLabels"`
+	// Labels an object must carry, each with exactly this value.
+	MatchLabels map[string]string `pulumi:"matchLabels"`
 }
 
 // KataConfigSpecKataConfigPoolSelectorInput is an input type that accepts KataConfigSpecKataConfigPoolSelectorArgs and KataConfigSpecKataConfigPoolSelectorOutput values.
@@ -807,8 +794,10 @@ type KataConfigSpecKataConfigPoolSelectorInput interface {
 
 // Which worker nodes get kata (labels of the Node objects). Unset: every worker.
 type KataConfigSpecKataConfigPoolSelectorArgs struct {
+	// Requirements an object's labels must all meet.
 	MatchExpressions KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayInput `pulumi:"matchExpressions"`
-	MatchLabels      pulumi.StringMapInput                                         `pulumi:"matchLabels"`
+	// Labels an object must carry, each with exactly this value.
+	MatchLabels pulumi.StringMapInput `pulumi:"matchLabels"`
 }
 
 func (KataConfigSpecKataConfigPoolSelectorArgs) ElementType() reflect.Type {
@@ -889,12 +878,14 @@ func (o KataConfigSpecKataConfigPoolSelectorOutput) ToKataConfigSpecKataConfigPo
 	}).(KataConfigSpecKataConfigPoolSelectorPtrOutput)
 }
 
+// Requirements an object's labels must all meet.
 func (o KataConfigSpecKataConfigPoolSelectorOutput) MatchExpressions() KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayOutput {
 	return o.ApplyT(func(v KataConfigSpecKataConfigPoolSelector) []KataConfigSpecKataConfigPoolSelectorMatchExpression {
 		return v.MatchExpressions
 	}).(KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayOutput)
 }
 
+// Labels an object must carry, each with exactly this value.
 func (o KataConfigSpecKataConfigPoolSelectorOutput) MatchLabels() pulumi.StringMapOutput {
 	return o.ApplyT(func(v KataConfigSpecKataConfigPoolSelector) map[string]string { return v.MatchLabels }).(pulumi.StringMapOutput)
 }
@@ -923,6 +914,7 @@ func (o KataConfigSpecKataConfigPoolSelectorPtrOutput) Elem() KataConfigSpecKata
 	}).(KataConfigSpecKataConfigPoolSelectorOutput)
 }
 
+// Requirements an object's labels must all meet.
 func (o KataConfigSpecKataConfigPoolSelectorPtrOutput) MatchExpressions() KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayOutput {
 	return o.ApplyT(func(v *KataConfigSpecKataConfigPoolSelector) []KataConfigSpecKataConfigPoolSelectorMatchExpression {
 		if v == nil {
@@ -932,6 +924,7 @@ func (o KataConfigSpecKataConfigPoolSelectorPtrOutput) MatchExpressions() KataCo
 	}).(KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayOutput)
 }
 
+// Labels an object must carry, each with exactly this value.
 func (o KataConfigSpecKataConfigPoolSelectorPtrOutput) MatchLabels() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *KataConfigSpecKataConfigPoolSelector) map[string]string {
 		if v == nil {
@@ -942,9 +935,12 @@ func (o KataConfigSpecKataConfigPoolSelectorPtrOutput) MatchLabels() pulumi.Stri
 }
 
 type KataConfigSpecKataConfigPoolSelectorMatchExpression struct {
-	Key      string   `pulumi:"key"`
-	Operator string   `pulumi:"operator"`
-	Values   []string `pulumi:"values"`
+	// The label key the requirement is about.
+	Key string `pulumi:"key"`
+	// In, NotIn (values needed), Exists or DoesNotExist (no values).
+	Operator string `pulumi:"operator"`
+	// The label values for In and NotIn.
+	Values []string `pulumi:"values"`
 }
 
 // KataConfigSpecKataConfigPoolSelectorMatchExpressionInput is an input type that accepts KataConfigSpecKataConfigPoolSelectorMatchExpressionArgs and KataConfigSpecKataConfigPoolSelectorMatchExpressionOutput values.
@@ -959,9 +955,12 @@ type KataConfigSpecKataConfigPoolSelectorMatchExpressionInput interface {
 }
 
 type KataConfigSpecKataConfigPoolSelectorMatchExpressionArgs struct {
-	Key      pulumi.StringInput      `pulumi:"key"`
-	Operator pulumi.StringInput      `pulumi:"operator"`
-	Values   pulumi.StringArrayInput `pulumi:"values"`
+	// The label key the requirement is about.
+	Key pulumi.StringInput `pulumi:"key"`
+	// In, NotIn (values needed), Exists or DoesNotExist (no values).
+	Operator pulumi.StringInput `pulumi:"operator"`
+	// The label values for In and NotIn.
+	Values pulumi.StringArrayInput `pulumi:"values"`
 }
 
 func (KataConfigSpecKataConfigPoolSelectorMatchExpressionArgs) ElementType() reflect.Type {
@@ -1015,14 +1014,17 @@ func (o KataConfigSpecKataConfigPoolSelectorMatchExpressionOutput) ToKataConfigS
 	return o
 }
 
+// The label key the requirement is about.
 func (o KataConfigSpecKataConfigPoolSelectorMatchExpressionOutput) Key() pulumi.StringOutput {
 	return o.ApplyT(func(v KataConfigSpecKataConfigPoolSelectorMatchExpression) string { return v.Key }).(pulumi.StringOutput)
 }
 
+// In, NotIn (values needed), Exists or DoesNotExist (no values).
 func (o KataConfigSpecKataConfigPoolSelectorMatchExpressionOutput) Operator() pulumi.StringOutput {
 	return o.ApplyT(func(v KataConfigSpecKataConfigPoolSelectorMatchExpression) string { return v.Operator }).(pulumi.StringOutput)
 }
 
+// The label values for In and NotIn.
 func (o KataConfigSpecKataConfigPoolSelectorMatchExpressionOutput) Values() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigSpecKataConfigPoolSelectorMatchExpression) []string { return v.Values }).(pulumi.StringArrayOutput)
 }
@@ -1050,8 +1052,8 @@ func (o KataConfigSpecKataConfigPoolSelectorMatchExpressionArrayOutput) Index(i 
 type KataConfigStatus struct {
 	// The InProgress condition: Installing, Updating, Uninstalling, Failed (Node <name> Degraded: <reason>), BlockedByExistingKataPods, or False with empty reason when done.
 	Conditions []KataConfigStatusCondition `pulumi:"conditions"`
-	// Per-node progress: counts and the node lists (waitingToInstall, installing, installed, failedToInstall, waitingToUninstall, uninstalling, failedToUninstall).
-	KataNodes *KataConfigStatusKataNodes `pulumi:"kataNodes"`
+	// Per-node progress: the counts and a list of nodes per state.
+	KataNodes KataConfigStatusKataNodes `pulumi:"kataNodes"`
 	// RuntimeClasses the operator created (kata; kata-remote with peer pods).
 	RuntimeClasses []string `pulumi:"runtimeClasses"`
 }
@@ -1075,9 +1077,9 @@ func (o KataConfigStatusOutput) Conditions() KataConfigStatusConditionArrayOutpu
 	return o.ApplyT(func(v KataConfigStatus) []KataConfigStatusCondition { return v.Conditions }).(KataConfigStatusConditionArrayOutput)
 }
 
-// Per-node progress: counts and the node lists (waitingToInstall, installing, installed, failedToInstall, waitingToUninstall, uninstalling, failedToUninstall).
-func (o KataConfigStatusOutput) KataNodes() KataConfigStatusKataNodesPtrOutput {
-	return o.ApplyT(func(v KataConfigStatus) *KataConfigStatusKataNodes { return v.KataNodes }).(KataConfigStatusKataNodesPtrOutput)
+// Per-node progress: the counts and a list of nodes per state.
+func (o KataConfigStatusOutput) KataNodes() KataConfigStatusKataNodesOutput {
+	return o.ApplyT(func(v KataConfigStatus) KataConfigStatusKataNodes { return v.KataNodes }).(KataConfigStatusKataNodesOutput)
 }
 
 // RuntimeClasses the operator created (kata; kata-remote with peer pods).
@@ -1086,12 +1088,16 @@ func (o KataConfigStatusOutput) RuntimeClasses() pulumi.StringArrayOutput {
 }
 
 type KataConfigStatusCondition struct {
-	LastTransitionTime *string `pulumi:"lastTransitionTime"`
-	Message            *string `pulumi:"message"`
-	Reason             *string `pulumi:"reason"`
-	Severity           *string `pulumi:"severity"`
-	Status             string  `pulumi:"status"`
-	Type               string  `pulumi:"type"`
+	// When the condition last changed (RFC 3339).
+	LastTransitionTime string `pulumi:"lastTransitionTime"`
+	// The controller's message; "" when none.
+	Message string `pulumi:"message"`
+	// A CamelCase word for why; "" when none.
+	Reason string `pulumi:"reason"`
+	// "True", "False" or "Unknown".
+	Status string `pulumi:"status"`
+	// The condition's type.
+	Type string `pulumi:"type"`
 }
 
 type KataConfigStatusConditionOutput struct{ *pulumi.OutputState }
@@ -1108,26 +1114,27 @@ func (o KataConfigStatusConditionOutput) ToKataConfigStatusConditionOutputWithCo
 	return o
 }
 
-func (o KataConfigStatusConditionOutput) LastTransitionTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v KataConfigStatusCondition) *string { return v.LastTransitionTime }).(pulumi.StringPtrOutput)
+// When the condition last changed (RFC 3339).
+func (o KataConfigStatusConditionOutput) LastTransitionTime() pulumi.StringOutput {
+	return o.ApplyT(func(v KataConfigStatusCondition) string { return v.LastTransitionTime }).(pulumi.StringOutput)
 }
 
-func (o KataConfigStatusConditionOutput) Message() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v KataConfigStatusCondition) *string { return v.Message }).(pulumi.StringPtrOutput)
+// The controller's message; "" when none.
+func (o KataConfigStatusConditionOutput) Message() pulumi.StringOutput {
+	return o.ApplyT(func(v KataConfigStatusCondition) string { return v.Message }).(pulumi.StringOutput)
 }
 
-func (o KataConfigStatusConditionOutput) Reason() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v KataConfigStatusCondition) *string { return v.Reason }).(pulumi.StringPtrOutput)
+// A CamelCase word for why; "" when none.
+func (o KataConfigStatusConditionOutput) Reason() pulumi.StringOutput {
+	return o.ApplyT(func(v KataConfigStatusCondition) string { return v.Reason }).(pulumi.StringOutput)
 }
 
-func (o KataConfigStatusConditionOutput) Severity() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v KataConfigStatusCondition) *string { return v.Severity }).(pulumi.StringPtrOutput)
-}
-
+// "True", "False" or "Unknown".
 func (o KataConfigStatusConditionOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v KataConfigStatusCondition) string { return v.Status }).(pulumi.StringOutput)
 }
 
+// The condition's type.
 func (o KataConfigStatusConditionOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v KataConfigStatusCondition) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -1152,22 +1159,29 @@ func (o KataConfigStatusConditionArrayOutput) Index(i pulumi.IntInput) KataConfi
 	}).(KataConfigStatusConditionOutput)
 }
 
-// Per-node progress: counts and the node lists (waitingToInstall, installing, installed, failedToInstall, waitingToUninstall, uninstalling, failedToUninstall).
+// Per-node progress: the counts and a list of nodes per state.
 type KataConfigStatusKataNodes struct {
-	FailedToInstall   []string `pulumi:"failedToInstall"`
+	// Nodes whose move to kata failed (machine-config daemon Degraded).
+	FailedToInstall []string `pulumi:"failedToInstall"`
+	// Nodes whose move off kata failed (machine-config daemon Degraded).
 	FailedToUninstall []string `pulumi:"failedToUninstall"`
-	Installed         []string `pulumi:"installed"`
-	Installing        []string `pulumi:"installing"`
+	// Nodes with kata installed.
+	Installed []string `pulumi:"installed"`
+	// Nodes being moved to the kata config now (drained, rebooting).
+	Installing []string `pulumi:"installing"`
 	// Nodes selected for kata (labelled kata-oc); 0 as soon as removal starts.
 	NodeCount int `pulumi:"nodeCount"`
 	// Nodes with kata installed.
-	ReadyNodeCount     int      `pulumi:"readyNodeCount"`
-	Uninstalling       []string `pulumi:"uninstalling"`
-	WaitingToInstall   []string `pulumi:"waitingToInstall"`
+	ReadyNodeCount int `pulumi:"readyNodeCount"`
+	// Nodes being moved off kata now.
+	Uninstalling []string `pulumi:"uninstalling"`
+	// Nodes selected for kata whose update has not started.
+	WaitingToInstall []string `pulumi:"waitingToInstall"`
+	// Nodes leaving kata whose update has not started.
 	WaitingToUninstall []string `pulumi:"waitingToUninstall"`
 }
 
-// Per-node progress: counts and the node lists (waitingToInstall, installing, installed, failedToInstall, waitingToUninstall, uninstalling, failedToUninstall).
+// Per-node progress: the counts and a list of nodes per state.
 type KataConfigStatusKataNodesOutput struct{ *pulumi.OutputState }
 
 func (KataConfigStatusKataNodesOutput) ElementType() reflect.Type {
@@ -1182,18 +1196,22 @@ func (o KataConfigStatusKataNodesOutput) ToKataConfigStatusKataNodesOutputWithCo
 	return o
 }
 
+// Nodes whose move to kata failed (machine-config daemon Degraded).
 func (o KataConfigStatusKataNodesOutput) FailedToInstall() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.FailedToInstall }).(pulumi.StringArrayOutput)
 }
 
+// Nodes whose move off kata failed (machine-config daemon Degraded).
 func (o KataConfigStatusKataNodesOutput) FailedToUninstall() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.FailedToUninstall }).(pulumi.StringArrayOutput)
 }
 
+// Nodes with kata installed.
 func (o KataConfigStatusKataNodesOutput) Installed() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.Installed }).(pulumi.StringArrayOutput)
 }
 
+// Nodes being moved to the kata config now (drained, rebooting).
 func (o KataConfigStatusKataNodesOutput) Installing() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.Installing }).(pulumi.StringArrayOutput)
 }
@@ -1208,123 +1226,19 @@ func (o KataConfigStatusKataNodesOutput) ReadyNodeCount() pulumi.IntOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) int { return v.ReadyNodeCount }).(pulumi.IntOutput)
 }
 
+// Nodes being moved off kata now.
 func (o KataConfigStatusKataNodesOutput) Uninstalling() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.Uninstalling }).(pulumi.StringArrayOutput)
 }
 
+// Nodes selected for kata whose update has not started.
 func (o KataConfigStatusKataNodesOutput) WaitingToInstall() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.WaitingToInstall }).(pulumi.StringArrayOutput)
 }
 
+// Nodes leaving kata whose update has not started.
 func (o KataConfigStatusKataNodesOutput) WaitingToUninstall() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v KataConfigStatusKataNodes) []string { return v.WaitingToUninstall }).(pulumi.StringArrayOutput)
-}
-
-type KataConfigStatusKataNodesPtrOutput struct{ *pulumi.OutputState }
-
-func (KataConfigStatusKataNodesPtrOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((**KataConfigStatusKataNodes)(nil)).Elem()
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) ToKataConfigStatusKataNodesPtrOutput() KataConfigStatusKataNodesPtrOutput {
-	return o
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) ToKataConfigStatusKataNodesPtrOutputWithContext(ctx context.Context) KataConfigStatusKataNodesPtrOutput {
-	return o
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) Elem() KataConfigStatusKataNodesOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) KataConfigStatusKataNodes {
-		if v != nil {
-			return *v
-		}
-		var ret KataConfigStatusKataNodes
-		return ret
-	}).(KataConfigStatusKataNodesOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) FailedToInstall() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.FailedToInstall
-	}).(pulumi.StringArrayOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) FailedToUninstall() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.FailedToUninstall
-	}).(pulumi.StringArrayOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) Installed() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.Installed
-	}).(pulumi.StringArrayOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) Installing() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.Installing
-	}).(pulumi.StringArrayOutput)
-}
-
-// Nodes selected for kata (labelled kata-oc); 0 as soon as removal starts.
-func (o KataConfigStatusKataNodesPtrOutput) NodeCount() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) *int {
-		if v == nil {
-			return nil
-		}
-		return &v.NodeCount
-	}).(pulumi.IntPtrOutput)
-}
-
-// Nodes with kata installed.
-func (o KataConfigStatusKataNodesPtrOutput) ReadyNodeCount() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) *int {
-		if v == nil {
-			return nil
-		}
-		return &v.ReadyNodeCount
-	}).(pulumi.IntPtrOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) Uninstalling() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.Uninstalling
-	}).(pulumi.StringArrayOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) WaitingToInstall() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.WaitingToInstall
-	}).(pulumi.StringArrayOutput)
-}
-
-func (o KataConfigStatusKataNodesPtrOutput) WaitingToUninstall() pulumi.StringArrayOutput {
-	return o.ApplyT(func(v *KataConfigStatusKataNodes) []string {
-		if v == nil {
-			return nil
-		}
-		return v.WaitingToUninstall
-	}).(pulumi.StringArrayOutput)
 }
 
 type MachineHealthCheckMetadata struct {
@@ -1601,13 +1515,133 @@ func (o MachineHealthCheckReportOutput) Targets() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckReport) []string { return v.Targets }).(pulumi.StringArrayOutput)
 }
 
+type MachineHealthCheckReportPtrOutput struct{ *pulumi.OutputState }
+
+func (MachineHealthCheckReportPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**MachineHealthCheckReport)(nil)).Elem()
+}
+
+func (o MachineHealthCheckReportPtrOutput) ToMachineHealthCheckReportPtrOutput() MachineHealthCheckReportPtrOutput {
+	return o
+}
+
+func (o MachineHealthCheckReportPtrOutput) ToMachineHealthCheckReportPtrOutputWithContext(ctx context.Context) MachineHealthCheckReportPtrOutput {
+	return o
+}
+
+func (o MachineHealthCheckReportPtrOutput) Elem() MachineHealthCheckReportOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) MachineHealthCheckReport {
+		if v != nil {
+			return *v
+		}
+		var ret MachineHealthCheckReport
+		return ret
+	}).(MachineHealthCheckReportOutput)
+}
+
+// The RemediationAllowed condition, with the controller's message when short-circuited.
+func (o MachineHealthCheckReportPtrOutput) Conditions() MachineHealthCheckReportConditionArrayOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) []MachineHealthCheckReportCondition {
+		if v == nil {
+			return nil
+		}
+		return v.Conditions
+	}).(MachineHealthCheckReportConditionArrayOutput)
+}
+
+// Machines healthy now.
+func (o MachineHealthCheckReportPtrOutput) CurrentHealthy() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *float64 {
+		if v == nil {
+			return nil
+		}
+		return &v.CurrentHealthy
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Machines checked (paused and skip-remediation machines left out).
+func (o MachineHealthCheckReportPtrOutput) ExpectedMachines() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *float64 {
+		if v == nil {
+			return nil
+		}
+		return &v.ExpectedMachines
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Every selected machine with its verdict.
+func (o MachineHealthCheckReportPtrOutput) Machines() MachineHealthCheckReportMachineArrayOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) []MachineHealthCheckReportMachine {
+		if v == nil {
+			return nil
+		}
+		return v.Machines
+	}).(MachineHealthCheckReportMachineArrayOutput)
+}
+
+// The Cluster or the MachineHealthCheck is paused: nothing is checked.
+func (o MachineHealthCheckReportPtrOutput) Paused() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *bool {
+		if v == nil {
+			return nil
+		}
+		return &v.Paused
+	}).(pulumi.BoolPtrOutput)
+}
+
+// Whether unhealthy machines are remediated now (false: short-circuited by maxUnhealthy or unhealthyRange).
+func (o MachineHealthCheckReportPtrOutput) RemediationAllowed() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *bool {
+		if v == nil {
+			return nil
+		}
+		return &v.RemediationAllowed
+	}).(pulumi.BoolPtrOutput)
+}
+
+// How many more machines may turn unhealthy before remediation is short-circuited.
+func (o MachineHealthCheckReportPtrOutput) RemediationsAllowed() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *float64 {
+		if v == nil {
+			return nil
+		}
+		return &v.RemediationsAllowed
+	}).(pulumi.Float64PtrOutput)
+}
+
+// When the soonest pending machine is checked again.
+func (o MachineHealthCheckReportPtrOutput) RequeueAfterSeconds() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.RequeueAfterSeconds
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Names of the checked machines, sorted.
+func (o MachineHealthCheckReportPtrOutput) Targets() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Targets
+	}).(pulumi.StringArrayOutput)
+}
+
 type MachineHealthCheckReportCondition struct {
+	// When the status (or, for Cluster API, the reason or message) last changed (RFC 3339).
 	LastTransitionTime *string `pulumi:"lastTransitionTime"`
-	Message            *string `pulumi:"message"`
-	Reason             *string `pulumi:"reason"`
-	Severity           *string `pulumi:"severity"`
-	Status             string  `pulumi:"status"`
-	Type               string  `pulumi:"type"`
+	// The controller's message.
+	Message *string `pulumi:"message"`
+	// A CamelCase word for why.
+	Reason *string `pulumi:"reason"`
+	// Cluster API's severity of a False condition: Error, Warning or Info.
+	Severity *string `pulumi:"severity"`
+	// "True", "False" or "Unknown".
+	Status string `pulumi:"status"`
+	// The condition's type.
+	Type string `pulumi:"type"`
 }
 
 type MachineHealthCheckReportConditionOutput struct{ *pulumi.OutputState }
@@ -1624,26 +1658,32 @@ func (o MachineHealthCheckReportConditionOutput) ToMachineHealthCheckReportCondi
 	return o
 }
 
+// When the status (or, for Cluster API, the reason or message) last changed (RFC 3339).
 func (o MachineHealthCheckReportConditionOutput) LastTransitionTime() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) *string { return v.LastTransitionTime }).(pulumi.StringPtrOutput)
 }
 
+// The controller's message.
 func (o MachineHealthCheckReportConditionOutput) Message() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) *string { return v.Message }).(pulumi.StringPtrOutput)
 }
 
+// A CamelCase word for why.
 func (o MachineHealthCheckReportConditionOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) *string { return v.Reason }).(pulumi.StringPtrOutput)
 }
 
+// Cluster API's severity of a False condition: Error, Warning or Info.
 func (o MachineHealthCheckReportConditionOutput) Severity() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) *string { return v.Severity }).(pulumi.StringPtrOutput)
 }
 
+// "True", "False" or "Unknown".
 func (o MachineHealthCheckReportConditionOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) string { return v.Status }).(pulumi.StringOutput)
 }
 
+// The condition's type.
 func (o MachineHealthCheckReportConditionOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportCondition) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -1859,9 +1899,12 @@ func (o MachineHealthCheckSpecOutput) UnhealthyRange() pulumi.StringPtrOutput {
 
 // External remediation: a template in the same namespace; a remediation request named after the machine is created instead of replacing it.
 type MachineHealthCheckSpecRemediationTemplate struct {
-	ApiVersion      string  `pulumi:"apiVersion"`
-	FieldPath       *string `pulumi:"fieldPath"`
-	Kind            string  `pulumi:"kind"`
+	// The API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1".
+	ApiVersion string  `pulumi:"apiVersion"`
+	FieldPath  *string `pulumi:"fieldPath"`
+	// The kind of the remediation template, like "Metal3RemediationTemplate".
+	Kind string `pulumi:"kind"`
+	// The name of the remediation template.
 	Name            string  `pulumi:"name"`
 	Namespace       *string `pulumi:"namespace"`
 	ResourceVersion *string `pulumi:"resourceVersion"`
@@ -1881,9 +1924,12 @@ type MachineHealthCheckSpecRemediationTemplateInput interface {
 
 // External remediation: a template in the same namespace; a remediation request named after the machine is created instead of replacing it.
 type MachineHealthCheckSpecRemediationTemplateArgs struct {
-	ApiVersion      pulumi.StringInput    `pulumi:"apiVersion"`
-	FieldPath       pulumi.StringPtrInput `pulumi:"fieldPath"`
-	Kind            pulumi.StringInput    `pulumi:"kind"`
+	// The API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1".
+	ApiVersion pulumi.StringInput    `pulumi:"apiVersion"`
+	FieldPath  pulumi.StringPtrInput `pulumi:"fieldPath"`
+	// The kind of the remediation template, like "Metal3RemediationTemplate".
+	Kind pulumi.StringInput `pulumi:"kind"`
+	// The name of the remediation template.
 	Name            pulumi.StringInput    `pulumi:"name"`
 	Namespace       pulumi.StringPtrInput `pulumi:"namespace"`
 	ResourceVersion pulumi.StringPtrInput `pulumi:"resourceVersion"`
@@ -1968,6 +2014,7 @@ func (o MachineHealthCheckSpecRemediationTemplateOutput) ToMachineHealthCheckSpe
 	}).(MachineHealthCheckSpecRemediationTemplatePtrOutput)
 }
 
+// The API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1".
 func (o MachineHealthCheckSpecRemediationTemplateOutput) ApiVersion() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecRemediationTemplate) string { return v.ApiVersion }).(pulumi.StringOutput)
 }
@@ -1976,10 +2023,12 @@ func (o MachineHealthCheckSpecRemediationTemplateOutput) FieldPath() pulumi.Stri
 	return o.ApplyT(func(v MachineHealthCheckSpecRemediationTemplate) *string { return v.FieldPath }).(pulumi.StringPtrOutput)
 }
 
+// The kind of the remediation template, like "Metal3RemediationTemplate".
 func (o MachineHealthCheckSpecRemediationTemplateOutput) Kind() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecRemediationTemplate) string { return v.Kind }).(pulumi.StringOutput)
 }
 
+// The name of the remediation template.
 func (o MachineHealthCheckSpecRemediationTemplateOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecRemediationTemplate) string { return v.Name }).(pulumi.StringOutput)
 }
@@ -2020,6 +2069,7 @@ func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) Elem() MachineHealth
 	}).(MachineHealthCheckSpecRemediationTemplateOutput)
 }
 
+// The API version of the remediation template, like "infrastructure.cluster.x-k8s.io/v1beta1".
 func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) ApiVersion() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *MachineHealthCheckSpecRemediationTemplate) *string {
 		if v == nil {
@@ -2038,6 +2088,7 @@ func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) FieldPath() pulumi.S
 	}).(pulumi.StringPtrOutput)
 }
 
+// The kind of the remediation template, like "Metal3RemediationTemplate".
 func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) Kind() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *MachineHealthCheckSpecRemediationTemplate) *string {
 		if v == nil {
@@ -2047,6 +2098,7 @@ func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) Kind() pulumi.String
 	}).(pulumi.StringPtrOutput)
 }
 
+// The name of the remediation template.
 func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) Name() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *MachineHealthCheckSpecRemediationTemplate) *string {
 		if v == nil {
@@ -2085,8 +2137,10 @@ func (o MachineHealthCheckSpecRemediationTemplatePtrOutput) Uid() pulumi.StringP
 
 // Which Machines are checked (non-empty label selector, in the MachineHealthCheck's namespace).
 type MachineHealthCheckSpecSelector struct {
+	// Requirements an object's labels must all meet.
 	MatchExpressions []MachineHealthCheckSpecSelectorMatchExpression `pulumi:"matchExpressions"`
-	MatchLabels      map[string]string                               `pulumi:"matchLabels"`
+	// Labels an object must carry, each with exactly this value.
+	MatchLabels map[string]string `pulumi:"matchLabels"`
 }
 
 // MachineHealthCheckSpecSelectorInput is an input type that accepts MachineHealthCheckSpecSelectorArgs and MachineHealthCheckSpecSelectorOutput values.
@@ -2102,8 +2156,10 @@ type MachineHealthCheckSpecSelectorInput interface {
 
 // Which Machines are checked (non-empty label selector, in the MachineHealthCheck's namespace).
 type MachineHealthCheckSpecSelectorArgs struct {
+	// Requirements an object's labels must all meet.
 	MatchExpressions MachineHealthCheckSpecSelectorMatchExpressionArrayInput `pulumi:"matchExpressions"`
-	MatchLabels      pulumi.StringMapInput                                   `pulumi:"matchLabels"`
+	// Labels an object must carry, each with exactly this value.
+	MatchLabels pulumi.StringMapInput `pulumi:"matchLabels"`
 }
 
 func (MachineHealthCheckSpecSelectorArgs) ElementType() reflect.Type {
@@ -2133,20 +2189,25 @@ func (o MachineHealthCheckSpecSelectorOutput) ToMachineHealthCheckSpecSelectorOu
 	return o
 }
 
+// Requirements an object's labels must all meet.
 func (o MachineHealthCheckSpecSelectorOutput) MatchExpressions() MachineHealthCheckSpecSelectorMatchExpressionArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecSelector) []MachineHealthCheckSpecSelectorMatchExpression {
 		return v.MatchExpressions
 	}).(MachineHealthCheckSpecSelectorMatchExpressionArrayOutput)
 }
 
+// Labels an object must carry, each with exactly this value.
 func (o MachineHealthCheckSpecSelectorOutput) MatchLabels() pulumi.StringMapOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecSelector) map[string]string { return v.MatchLabels }).(pulumi.StringMapOutput)
 }
 
 type MachineHealthCheckSpecSelectorMatchExpression struct {
-	Key      string   `pulumi:"key"`
-	Operator string   `pulumi:"operator"`
-	Values   []string `pulumi:"values"`
+	// The label key the requirement is about.
+	Key string `pulumi:"key"`
+	// In, NotIn (values needed), Exists or DoesNotExist (no values).
+	Operator string `pulumi:"operator"`
+	// The label values for In and NotIn.
+	Values []string `pulumi:"values"`
 }
 
 // MachineHealthCheckSpecSelectorMatchExpressionInput is an input type that accepts MachineHealthCheckSpecSelectorMatchExpressionArgs and MachineHealthCheckSpecSelectorMatchExpressionOutput values.
@@ -2161,9 +2222,12 @@ type MachineHealthCheckSpecSelectorMatchExpressionInput interface {
 }
 
 type MachineHealthCheckSpecSelectorMatchExpressionArgs struct {
-	Key      pulumi.StringInput      `pulumi:"key"`
-	Operator pulumi.StringInput      `pulumi:"operator"`
-	Values   pulumi.StringArrayInput `pulumi:"values"`
+	// The label key the requirement is about.
+	Key pulumi.StringInput `pulumi:"key"`
+	// In, NotIn (values needed), Exists or DoesNotExist (no values).
+	Operator pulumi.StringInput `pulumi:"operator"`
+	// The label values for In and NotIn.
+	Values pulumi.StringArrayInput `pulumi:"values"`
 }
 
 func (MachineHealthCheckSpecSelectorMatchExpressionArgs) ElementType() reflect.Type {
@@ -2217,14 +2281,17 @@ func (o MachineHealthCheckSpecSelectorMatchExpressionOutput) ToMachineHealthChec
 	return o
 }
 
+// The label key the requirement is about.
 func (o MachineHealthCheckSpecSelectorMatchExpressionOutput) Key() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecSelectorMatchExpression) string { return v.Key }).(pulumi.StringOutput)
 }
 
+// In, NotIn (values needed), Exists or DoesNotExist (no values).
 func (o MachineHealthCheckSpecSelectorMatchExpressionOutput) Operator() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecSelectorMatchExpression) string { return v.Operator }).(pulumi.StringOutput)
 }
 
+// The label values for In and NotIn.
 func (o MachineHealthCheckSpecSelectorMatchExpressionOutput) Values() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecSelectorMatchExpression) []string { return v.Values }).(pulumi.StringArrayOutput)
 }
@@ -2251,10 +2318,12 @@ func (o MachineHealthCheckSpecSelectorMatchExpressionArrayOutput) Index(i pulumi
 
 // A Node condition that, held for its timeout, makes the machine unhealthy. Conditions are OR-ed.
 type MachineHealthCheckSpecUnhealthyCondition struct {
+	// The condition status that counts as unhealthy, like "False" or "Unknown".
 	Status string `pulumi:"status"`
 	// How long the condition must last before the machine is unhealthy (Go duration: "300s", "5m").
 	Timeout string `pulumi:"timeout"`
-	Type    string `pulumi:"type"`
+	// The Node condition type to watch, like "Ready".
+	Type string `pulumi:"type"`
 }
 
 // MachineHealthCheckSpecUnhealthyConditionInput is an input type that accepts MachineHealthCheckSpecUnhealthyConditionArgs and MachineHealthCheckSpecUnhealthyConditionOutput values.
@@ -2270,10 +2339,12 @@ type MachineHealthCheckSpecUnhealthyConditionInput interface {
 
 // A Node condition that, held for its timeout, makes the machine unhealthy. Conditions are OR-ed.
 type MachineHealthCheckSpecUnhealthyConditionArgs struct {
+	// The condition status that counts as unhealthy, like "False" or "Unknown".
 	Status pulumi.StringInput `pulumi:"status"`
 	// How long the condition must last before the machine is unhealthy (Go duration: "300s", "5m").
 	Timeout pulumi.StringInput `pulumi:"timeout"`
-	Type    pulumi.StringInput `pulumi:"type"`
+	// The Node condition type to watch, like "Ready".
+	Type pulumi.StringInput `pulumi:"type"`
 }
 
 func (MachineHealthCheckSpecUnhealthyConditionArgs) ElementType() reflect.Type {
@@ -2328,6 +2399,7 @@ func (o MachineHealthCheckSpecUnhealthyConditionOutput) ToMachineHealthCheckSpec
 	return o
 }
 
+// The condition status that counts as unhealthy, like "False" or "Unknown".
 func (o MachineHealthCheckSpecUnhealthyConditionOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecUnhealthyCondition) string { return v.Status }).(pulumi.StringOutput)
 }
@@ -2337,6 +2409,7 @@ func (o MachineHealthCheckSpecUnhealthyConditionOutput) Timeout() pulumi.StringO
 	return o.ApplyT(func(v MachineHealthCheckSpecUnhealthyCondition) string { return v.Timeout }).(pulumi.StringOutput)
 }
 
+// The Node condition type to watch, like "Ready".
 func (o MachineHealthCheckSpecUnhealthyConditionOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckSpecUnhealthyCondition) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -2362,12 +2435,18 @@ func (o MachineHealthCheckSpecUnhealthyConditionArrayOutput) Index(i pulumi.IntI
 }
 
 type MachineHealthCheckStatus struct {
-	Conditions          []MachineHealthCheckStatusCondition `pulumi:"conditions"`
-	CurrentHealthy      *float64                            `pulumi:"currentHealthy"`
-	ExpectedMachines    *float64                            `pulumi:"expectedMachines"`
-	ObservedGeneration  *float64                            `pulumi:"observedGeneration"`
-	RemediationsAllowed *float64                            `pulumi:"remediationsAllowed"`
-	Targets             []string                            `pulumi:"targets"`
+	// RemediationAllowed, False (TooManyUnhealthy) while remediation is short-circuited.
+	Conditions []MachineHealthCheckStatusCondition `pulumi:"conditions"`
+	// Machines healthy now.
+	CurrentHealthy int `pulumi:"currentHealthy"`
+	// Machines the health check selects (paused and skip-remediation machines left out).
+	ExpectedMachines int `pulumi:"expectedMachines"`
+	// The generation of the policy the controller last acted on.
+	ObservedGeneration int `pulumi:"observedGeneration"`
+	// How many more machines may turn unhealthy before remediation is short-circuited.
+	RemediationsAllowed int `pulumi:"remediationsAllowed"`
+	// Names of the machines the health check selects.
+	Targets []string `pulumi:"targets"`
 }
 
 type MachineHealthCheckStatusOutput struct{ *pulumi.OutputState }
@@ -2384,37 +2463,49 @@ func (o MachineHealthCheckStatusOutput) ToMachineHealthCheckStatusOutputWithCont
 	return o
 }
 
+// RemediationAllowed, False (TooManyUnhealthy) while remediation is short-circuited.
 func (o MachineHealthCheckStatusOutput) Conditions() MachineHealthCheckStatusConditionArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckStatus) []MachineHealthCheckStatusCondition { return v.Conditions }).(MachineHealthCheckStatusConditionArrayOutput)
 }
 
-func (o MachineHealthCheckStatusOutput) CurrentHealthy() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatus) *float64 { return v.CurrentHealthy }).(pulumi.Float64PtrOutput)
+// Machines healthy now.
+func (o MachineHealthCheckStatusOutput) CurrentHealthy() pulumi.IntOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatus) int { return v.CurrentHealthy }).(pulumi.IntOutput)
 }
 
-func (o MachineHealthCheckStatusOutput) ExpectedMachines() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatus) *float64 { return v.ExpectedMachines }).(pulumi.Float64PtrOutput)
+// Machines the health check selects (paused and skip-remediation machines left out).
+func (o MachineHealthCheckStatusOutput) ExpectedMachines() pulumi.IntOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatus) int { return v.ExpectedMachines }).(pulumi.IntOutput)
 }
 
-func (o MachineHealthCheckStatusOutput) ObservedGeneration() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatus) *float64 { return v.ObservedGeneration }).(pulumi.Float64PtrOutput)
+// The generation of the policy the controller last acted on.
+func (o MachineHealthCheckStatusOutput) ObservedGeneration() pulumi.IntOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatus) int { return v.ObservedGeneration }).(pulumi.IntOutput)
 }
 
-func (o MachineHealthCheckStatusOutput) RemediationsAllowed() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatus) *float64 { return v.RemediationsAllowed }).(pulumi.Float64PtrOutput)
+// How many more machines may turn unhealthy before remediation is short-circuited.
+func (o MachineHealthCheckStatusOutput) RemediationsAllowed() pulumi.IntOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatus) int { return v.RemediationsAllowed }).(pulumi.IntOutput)
 }
 
+// Names of the machines the health check selects.
 func (o MachineHealthCheckStatusOutput) Targets() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckStatus) []string { return v.Targets }).(pulumi.StringArrayOutput)
 }
 
 type MachineHealthCheckStatusCondition struct {
-	LastTransitionTime *string `pulumi:"lastTransitionTime"`
-	Message            *string `pulumi:"message"`
-	Reason             *string `pulumi:"reason"`
-	Severity           *string `pulumi:"severity"`
-	Status             string  `pulumi:"status"`
-	Type               string  `pulumi:"type"`
+	// When the condition last changed (RFC 3339).
+	LastTransitionTime string `pulumi:"lastTransitionTime"`
+	// The controller's message; "" when none.
+	Message string `pulumi:"message"`
+	// A CamelCase word for why; "" when none.
+	Reason string `pulumi:"reason"`
+	// Of a False condition: "Error", "Warning" or "Info"; "" otherwise.
+	Severity string `pulumi:"severity"`
+	// "True", "False" or "Unknown".
+	Status string `pulumi:"status"`
+	// The condition's type.
+	Type string `pulumi:"type"`
 }
 
 type MachineHealthCheckStatusConditionOutput struct{ *pulumi.OutputState }
@@ -2431,26 +2522,32 @@ func (o MachineHealthCheckStatusConditionOutput) ToMachineHealthCheckStatusCondi
 	return o
 }
 
-func (o MachineHealthCheckStatusConditionOutput) LastTransitionTime() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatusCondition) *string { return v.LastTransitionTime }).(pulumi.StringPtrOutput)
+// When the condition last changed (RFC 3339).
+func (o MachineHealthCheckStatusConditionOutput) LastTransitionTime() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.LastTransitionTime }).(pulumi.StringOutput)
 }
 
-func (o MachineHealthCheckStatusConditionOutput) Message() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatusCondition) *string { return v.Message }).(pulumi.StringPtrOutput)
+// The controller's message; "" when none.
+func (o MachineHealthCheckStatusConditionOutput) Message() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.Message }).(pulumi.StringOutput)
 }
 
-func (o MachineHealthCheckStatusConditionOutput) Reason() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatusCondition) *string { return v.Reason }).(pulumi.StringPtrOutput)
+// A CamelCase word for why; "" when none.
+func (o MachineHealthCheckStatusConditionOutput) Reason() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.Reason }).(pulumi.StringOutput)
 }
 
-func (o MachineHealthCheckStatusConditionOutput) Severity() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v MachineHealthCheckStatusCondition) *string { return v.Severity }).(pulumi.StringPtrOutput)
+// Of a False condition: "Error", "Warning" or "Info"; "" otherwise.
+func (o MachineHealthCheckStatusConditionOutput) Severity() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.Severity }).(pulumi.StringOutput)
 }
 
+// "True", "False" or "Unknown".
 func (o MachineHealthCheckStatusConditionOutput) Status() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.Status }).(pulumi.StringOutput)
 }
 
+// The condition's type.
 func (o MachineHealthCheckStatusConditionOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckStatusCondition) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -2691,10 +2788,10 @@ func init() {
 	pulumi.RegisterOutputType(KataConfigStatusConditionOutput{})
 	pulumi.RegisterOutputType(KataConfigStatusConditionArrayOutput{})
 	pulumi.RegisterOutputType(KataConfigStatusKataNodesOutput{})
-	pulumi.RegisterOutputType(KataConfigStatusKataNodesPtrOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckMetadataOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckMetadataPtrOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportOutput{})
+	pulumi.RegisterOutputType(MachineHealthCheckReportPtrOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportConditionOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportConditionArrayOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportMachineOutput{})

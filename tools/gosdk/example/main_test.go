@@ -47,12 +47,7 @@ func TestProgramRegistersKataConfig(t *testing.T) {
 			return err
 		}
 		kata.RuntimeClassName.ApplyT(func(v string) string { runtimeClass = v; return v })
-		kata.Status.KataNodes().ReadyNodeCount().ApplyT(func(v *int) int {
-			if v != nil {
-				ready = *v
-			}
-			return ready
-		})
+		kata.Status.KataNodes().ReadyNodeCount().ApplyT(func(v int) int { ready = v; return v })
 		return nil
 	}, pulumi.WithMocks("example", "dev", m))
 	if err != nil {
