@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { guardEngine } from "../provider/engine-guard";
+import { alive, until } from "./support/processes";
 
 // A provider process ends when the engine that started it goes away: when the engine's port
 // refuses connections, or when the process is reparented because its parent was killed.
@@ -20,18 +21,6 @@ async function fakeEngine(): Promise<{ address: string; close(): Promise<void> }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as net.AddressInfo;
   return { address: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`not reached in ${timeoutMs} ms: ${what}`));
-      setTimeout(poll, 10);
-    };
-    poll();
-  });
 }
 
 describe("the engine guard", () => {
@@ -100,12 +89,3 @@ describe("the engine guard", () => {
     }
   });
 });
-
-/** A process that exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
