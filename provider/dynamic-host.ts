@@ -2,7 +2,6 @@ import { dynamicProviderGuard } from "./engine-guard";
 import type * as kataHandlers from "./kata/handlers";
 import type { HandlerContext } from "./lifecycle/context";
 import type * as mhcHandlers from "./mhc/handlers";
-import type * as wiring from "./wiring/connect";
 
 // The handlers as the Node dynamic provider host calls them. That host has no engine connection:
 // progress goes to stdout, which the engine shows as the stack's messages; it passes no timeouts and
@@ -12,9 +11,9 @@ import type * as wiring from "./wiring/connect";
 // Each resource's code, and the cluster backends, load on first use: a provider process that only
 // checks a KataConfig's inputs loads neither MachineHealthCheck's models nor a twin nor a client.
 
-const kata = lazy(() => require("./kata/handlers") as typeof kataHandlers);
-const mhc = lazy(() => require("./mhc/handlers") as typeof mhcHandlers);
-const connect: HandlerContext["connect"] = (target) => (require("./wiring/connect") as typeof wiring).connect(target);
+const kata = lazy(() => import("./kata/handlers"));
+const mhc = lazy(() => import("./mhc/handlers"));
+const connect: HandlerContext["connect"] = async (target) => (await import("./wiring/connect")).connect(target);
 
 const guard = dynamicProviderGuard();
 
@@ -31,8 +30,8 @@ function tracked<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (
   return (...args) => (guard ? guard.track(handler(...args)) : handler(...args));
 }
 
-function lazy<T>(load: () => T): () => T {
-  let loaded: T | undefined;
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
   return () => (loaded ??= load());
 }
 
@@ -43,19 +42,19 @@ type MhcOutputs = mhcHandlers.MachineHealthCheckOutputs;
 
 export const providers = {
   kataConfig: {
-    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().check(olds, news),
-    diff: (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => kata().diff(id, olds, news),
-    create: tracked((inputs: KataInputs) => kata().create(context, inputs)),
-    read: tracked((id: string, props: KataOutputs) => kata().read(context, id, props)),
-    update: tracked((id: string, olds: KataOutputs, news: KataInputs) => kata().update(context, id, olds, news)),
-    delete: tracked((id: string, props: KataOutputs) => kata().remove(context, id, props)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.check(olds, news)),
+    diff: (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.diff(id, olds, news)),
+    create: tracked((inputs: KataInputs) => kata().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: KataOutputs, news: KataInputs) => kata().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.remove(context, id, props))),
   },
   machineHealthCheck: {
-    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().check(olds, news),
-    diff: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().diff(context, id, olds, news)),
-    create: tracked((inputs: MhcInputs) => mhc().create(context, inputs)),
-    read: tracked((id: string, props: MhcOutputs) => mhc().read(context, id, props)),
-    update: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().update(context, id, olds, news)),
-    delete: tracked((id: string, props: MhcOutputs) => mhc().remove(context, id, props)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().then((handlers) => handlers.check(olds, news)),
+    diff: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.diff(context, id, olds, news))),
+    create: tracked((inputs: MhcInputs) => mhc().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.remove(context, id, props))),
   },
 };
