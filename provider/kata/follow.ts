@@ -93,7 +93,7 @@ export function judgeInstall(view: InstallView, expected: InstallExpectation, su
     return { state: "failed", message: noEligibleNodeMessage(id, "none of the workers the selector picks has") };
   }
   if (installDone(view, expected)) return { state: "done" };
-  return { state: "waiting", progress: staleFailure ? `${summary} (${staleFailure})` : summary, ...(staleFailure ? { note: staleFailure } : {}), recheckAfterMs: RECHECK_MS };
+  return { state: "waiting", progress: staleFailure ? `${summary} (${staleFailure})` : summary, ...(staleFailure ? { note: staleFailure } : {}) };
 }
 
 /**
@@ -134,7 +134,11 @@ function crioConfigApplied(crioConfig: ContainerRuntimeConfig | undefined, pool:
   return (pool.spec?.configuration?.source ?? []).some((s) => s.name === generated);
 }
 
-/** How often a wait that also depends on objects it does not watch (pools, nodes) looks again. */
+/**
+ * How often an install wait on a real cluster looks again at what it does not watch (pools, nodes).
+ * The operator's status changes after the pools' do, so this is a safety net; on virtual time it is
+ * not needed, and each look would cost the twin a state-file write.
+ */
 export const RECHECK_MS = 30_000;
 
 export type RemovalJudgement =

@@ -6,7 +6,7 @@ import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type Diff
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
 import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
-import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
+import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECHECK_MS, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
 import {
   type ContainerRuntimeConfig,
   CRIO_CONFIG,
@@ -15,10 +15,10 @@ import {
   KATA_RUNTIME_CLASS,
   type KataConfig,
   type KataConfigSpec,
-  type KataConfigStatus,
   type MachineConfigPool,
 } from "./model";
 import { inProgressCondition, reasons } from "./operator-step";
+import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
 import { KataProgress } from "./progress";
 import { validateKataConfig } from "./validate";
 
@@ -32,7 +32,7 @@ export interface KataConfigInputs extends CommonInputs {
 }
 
 export interface KataConfigOutputs extends KataConfigInputs {
-  status: KataConfigStatus;
+  status: KataConfigStatusOutput;
   /** The RuntimeClass pods use to run in the sandbox, once it exists. */
   runtimeClassName: string;
 }
@@ -73,7 +73,7 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
   await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
     const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
-    if (!existing) return;
+    if (!existing) return say.line("already removed from the cluster");
     const progress = new KataProgress();
     progress.observe(existing.status); // report changes from here on, not the installed state
     let nudged: string | undefined;
@@ -173,7 +173,8 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
         if (verdict.state === "failed") return { state: "failed", error: new WaitFailedError(verdict.message) };
         if (verdict.note && verdict.note !== note) say.line(verdict.note);
         note = verdict.note;
-        return { state: "waiting", progress: verdict.progress, ...(verdict.recheckAfterMs !== undefined ? { recheckAfterMs: verdict.recheckAfterMs } : {}) };
+        const recheckAfterMs = verdict.recheckAfterMs ?? (client.clock.virtual ? undefined : RECHECK_MS);
+        return { state: "waiting", progress: verdict.progress, ...(recheckAfterMs !== undefined ? { recheckAfterMs } : {}) };
       },
     });
   } catch (error) {
@@ -220,7 +221,7 @@ function outputsOf(inputs: KataConfigInputs, live: KataConfig | undefined): Kata
   return {
     ...rest,
     // Every field present, so that programs can use status.kataNodes.readyNodeCount from the start.
-    status: { ...status, kataNodes: status.kataNodes ?? { nodeCount: 0, readyNodeCount: 0 }, conditions: status.conditions ?? [], runtimeClasses: status.runtimeClasses ?? [] },
+    status: kataConfigStatusOutput(status),
     runtimeClassName: status.runtimeClasses?.includes(KATA_RUNTIME_CLASS) ? KATA_RUNTIME_CLASS : "",
   };
 }

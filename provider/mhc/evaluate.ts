@@ -1,6 +1,6 @@
 import { formatGoDuration, parseGoDuration } from "../k8s/duration";
 import { selectorMatches } from "../k8s/labels";
-import { hasAnnotation, type Condition } from "../k8s/meta";
+import { hasAnnotation } from "../k8s/meta";
 import type { Node } from "../k8s/core";
 import { setCondition } from "./conditions";
 import { checkMachineHealth, clusterReadiness, hasKey, type HealthPolicy } from "./health";
@@ -16,7 +16,8 @@ import {
   type MachineHealthCheck,
   type MachineHealthCheckStatus,
 } from "./model";
-import { remediatedBy, type RemediatedBy } from "./owners";
+import { remediatedBy } from "./owners";
+import type { Evaluation, MachineVerdict } from "./report-schema";
 import { remediationGate } from "./short-circuit";
 
 // What the MachineHealthCheck controller sees for a set of objects at one instant. Pure: no I/O,
@@ -32,32 +33,7 @@ export interface EvaluationInput {
   now: Date;
 }
 
-export type MachineState = "healthy" | "unhealthy" | "pending" | "skipped";
-
-export interface MachineVerdict {
-  name: string;
-  state: MachineState;
-  reason?: string;
-  message?: string;
-  recheckAfterSeconds?: number;
-  remediatedBy: RemediatedBy;
-}
-
-export interface Evaluation {
-  paused: boolean;
-  expectedMachines: number;
-  currentHealthy: number;
-  remediationsAllowed: number;
-  remediationAllowed: boolean;
-  /** Names of the checked machines, sorted. */
-  targets: string[];
-  /** The MachineHealthCheck's status conditions after this evaluation (RemediationAllowed set). */
-  conditions: Condition[];
-  /** Every selected machine, in input order, skipped ones included. */
-  machines: MachineVerdict[];
-  /** The soonest recheck of a pending machine. */
-  requeueAfterSeconds?: number;
-}
+export type { Evaluation, MachineState, MachineVerdict } from "./report-schema";
 
 const defaultNamespace = "default";
 

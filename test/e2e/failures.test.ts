@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
-import { logLevelRolloutLines, logLevelRolloutNotice } from "../support/seed-tables";
+import { kataNodesOutput, logLevelRolloutLines, logLevelRolloutNotice } from "../support/seed-tables";
 import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, useProjects, withTwin } from "./project";
 
 // What goes wrong, through the real CLI: pods that block kata's removal, a Degraded node during the
@@ -84,7 +84,7 @@ describe("failures through the real CLI", () => {
     const lines = reportLines(completed.output, KATA_LABEL);
     expect(lines).toContain(`InProgress still says Failed (Node worker-1 Degraded: ${reason}): upstream keeps that until the whole rollout is over; no node is Degraded now, so the rollout goes on`);
     expect(lines).toContain("worker-0: installed (2/2 ready)");
-    expect((await project.outputs()).kataNodes).toEqual({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] });
+    expect((await project.outputs()).kataNodes).toEqual(kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }));
   });
 
   it("a logLevel change makes up follow the new config's rolling update, node by node", async () => {

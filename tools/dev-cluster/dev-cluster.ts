@@ -101,6 +101,8 @@ export class DevCluster {
       detached: layout.detached,
     };
     const cluster = new DevCluster(state);
+    // A test run that is killed never reaches its teardown: the watchdog stops the cluster then.
+    if (!layout.detached) cluster.startWatchdog();
     try {
       log(`starting etcd on 127.0.0.1:${etcdPort}`);
       state.etcd.pid = await startEtcd(layout);
@@ -202,6 +204,16 @@ export class DevCluster {
     );
     await waitUntil("the operator process", () => existsSync(ready), { timeoutMs: 60_000, alive: () => isAlive(pid), logFile: this.operatorLog });
     return pid;
+  }
+
+  /** Its own process group, so that the Ctrl-C that interrupts a test run leaves it to clean up. */
+  private startWatchdog(): void {
+    const tsx = pathToFileURL(require.resolve("tsx")).href;
+    spawnLogged(process.execPath, ["--import", tsx, join(__dirname, "watchdog.ts"), "--owner", String(process.pid), "--state-dir", this.stateDir], {
+      logFile: join(this.stateDir, "watchdog.log"),
+      detached: true,
+      cwd: repoRoot,
+    });
   }
 
   private pki(): Pki {
