@@ -150,6 +150,13 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;
+        // Events are judged in order, at the time they are judged: an early one (the object as it was
+        // created) is not the operator's silence when the live object already has its answer, which
+        // the events still queued bring in their turn.
+        if (!last.status && !last.metadata.finalizers?.length) {
+          const live = await client.get<KataConfig>(ref);
+          if (live?.status || live?.metadata.finalizers?.length) return { state: "waiting", progress: "the operator has taken the KataConfig" };
+        }
         for (const line of progress.observe(last.status)) say.line(line);
         const [nodes, pools, crioConfig, runtimeClasses] = await Promise.all([
           client.list<Node>(kinds.node),

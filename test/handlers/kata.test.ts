@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as kata from "../../provider/kata/handlers";
 import { type KataConfig, MCO_CURRENT_CONFIG, MCO_REASON, MCO_STATE } from "../../provider/kata/model";
 import { NODE_FAULT_ANNOTATION } from "../../provider/kata/rollout-step";
+import type { Clock } from "../../provider/cluster/clock";
 import type { HandlerContext } from "../../provider/lifecycle/context";
 import { EmbeddedCluster } from "../../provider/wiring";
 import { kataPod } from "../kata/world";
@@ -139,6 +140,19 @@ describe("KataConfig handlers on the twin", () => {
       "KataConfig example-kataconfig: no finalizer and no status after 120s: the sandboxed containers operator does not seem to be running. " +
         "Install OpenShift sandboxed containers (Operator Hub) or check its pod (oc get pods -n openshift-sandboxed-containers-operator), then run pulumi up again.",
     );
+  });
+
+  it("on a twin whose time runs fast, the object as first created does not count as the operator's silence", async () => {
+    // Each look at the wall clock moves it half a second: 5 minutes of twin time at 600×, so the
+    // created object's first event is judged long after the operator has answered.
+    let wall = Date.parse("2026-01-01T00:00:00Z");
+    const wallClock: Clock = { now: () => new Date((wall += 500)), sleep: async (ms) => void (wall += ms) };
+    const fast: HandlerContext = {
+      ...twin.context,
+      connect: () => EmbeddedCluster.open({ fixture: "two-workers", stateFile: twin.cluster.embedded.stateFile, clock: { scale: 600 }, wallClock }),
+    };
+    const { outs } = await kata.create(fast, inputs());
+    expect(outs.status.kataNodes.readyNodeCount).toBe(2);
   });
 
   it("with checkNodeEligibility and no NFD-labelled node, create fails at once saying so", async () => {
