@@ -99,7 +99,10 @@ func run() int {
 	fs.DurationVar(&o.shutdownTimeout, "graceful-shutdown-timeout", 5*time.Second, "how long controllers get to stop after SIGTERM/SIGINT")
 	fs.BoolVar(&o.exitWithParent, "exit-with-parent", true, "stop when the parent process dies (its pid changes)")
 	fs.BoolVar(&o.version, "version", false, "print the Cluster API version linked in and exit")
-	zapOpts := zap.Options{DestWriter: os.Stderr, TimeEncoder: zapcore.ISO8601TimeEncoder}
+	// Defaults the zap flags can override: ISO 8601 times, and no multi-line
+	// stack traces on every reconcile error (upstream logs one each time a
+	// MachineHealthCheck is reconciled before ClusterCache has connected).
+	zapOpts := zap.Options{DestWriter: os.Stderr, TimeEncoder: zapcore.ISO8601TimeEncoder, StacktraceLevel: zapcore.PanicLevel}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
