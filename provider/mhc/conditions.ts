@@ -88,7 +88,8 @@ export function setV1Beta2Condition(
     status: update.status,
     ...(generation ? { observedGeneration: generation } : {}),
     reason: update.reason,
-    ...(update.message ? { message: update.message } : {}),
+    // metav1.Condition's message has no omitempty: an empty one is written as "".
+    message: update.message ?? "",
     lastTransitionTime: existing && existing.status === update.status && existing.lastTransitionTime ? existing.lastTransitionTime : toKubeTime(now),
   };
   if (existing && sameV1Beta2(existing, next)) return list.slice();

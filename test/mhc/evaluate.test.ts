@@ -428,7 +428,7 @@ describe("short-circuiting", () => {
       expectedMachines: 4,
       currentHealthy: 0,
       targets: ["worker-000", "worker-001", "worker-002", "worker-003"],
-      v1beta2: { conditions: [{ type: "Paused", status: "False", reason: "NotPaused", observedGeneration: 1, lastTransitionTime: ago(0) }] },
+      v1beta2: { conditions: [{ type: "Paused", status: "False", reason: "NotPaused", message: "", observedGeneration: 1, lastTransitionTime: ago(0) }] },
     });
   });
 
@@ -507,8 +507,8 @@ describe("the status the controller writes", () => {
       conditions: [{ type: "RemediationAllowed", status: "True", lastTransitionTime: ago(0) }],
       v1beta2: {
         conditions: [
-          { type: "RemediationAllowed", status: "True", reason: "RemediationAllowed", observedGeneration: 7, lastTransitionTime: ago(0) },
-          { type: "Paused", status: "False", reason: "NotPaused", observedGeneration: 7, lastTransitionTime: ago(0) },
+          { type: "RemediationAllowed", status: "True", reason: "RemediationAllowed", message: "", observedGeneration: 7, lastTransitionTime: ago(0) },
+          { type: "Paused", status: "False", reason: "NotPaused", message: "", observedGeneration: 7, lastTransitionTime: ago(0) },
         ],
       },
     });

@@ -55,7 +55,7 @@ describe("marking machines when remediation is allowed", () => {
 
   it("marks the healthy machine HealthCheckSucceeded True", () => {
     expect(statusPatchOf(result.actions, "good")?.conditions).toEqual([{ type: "HealthCheckSucceeded", status: "True", lastTransitionTime: ago(0) }]);
-    expect(statusPatchOf(result.actions, "good")?.v1beta2?.conditions).toEqual([{ type: "HealthCheckSucceeded", status: "True", reason: "HealthCheckSucceeded", lastTransitionTime: ago(0) }]);
+    expect(statusPatchOf(result.actions, "good")?.v1beta2?.conditions).toEqual([{ type: "HealthCheckSucceeded", status: "True", reason: "HealthCheckSucceeded", message: "", lastTransitionTime: ago(0) }]);
   });
 
   it("writes no v1beta1 message for NodeNotFound (upstream leaves it empty) but the v1beta2 one", () => {

@@ -28,8 +28,10 @@ export function withWebhookDefaults(mhc: MachineHealthCheck): MachineHealthCheck
   };
 }
 
+export const MACHINE_HEALTH_CHECK_CONTROLLER = "machinehealthcheck-controller";
+
 export const machineHealthCheckController: Controller = {
-  name: "machinehealthcheck-controller",
+  name: MACHINE_HEALTH_CHECK_CONTROLLER,
   watches: ["MachineHealthCheck", "Machine", "Node", "Cluster"],
   async reconcile(client, now) {
     const result: ReconcileResult = { changed: false };
