@@ -37,7 +37,10 @@ export function setCondition(conditions: readonly Condition[] | undefined, updat
   const next = withoutEmpty(update);
   const index = list.findIndex((c) => c.type === update.type);
   const existing = index >= 0 ? list[index] : undefined;
-  const lastTransitionTime = existing && hasSameState(existing, next) && existing.lastTransitionTime ? existing.lastTransitionTime : toKubeTime(now);
+  // Unchanged: nothing is written, so the list keeps its order (upstream's patch helper sends no change, and
+  // sorts only the lists it changes).
+  if (existing && hasSameState(existing, next) && existing.lastTransitionTime) return list.slice();
+  const lastTransitionTime = toKubeTime(now);
   const updated: Condition = { ...next, lastTransitionTime };
   const copy = list.slice();
   if (index < 0) copy.push(updated);

@@ -6,6 +6,7 @@ import { refTo, type ClusterAction } from "./actions";
 import { sameConditions, sameV1Beta2Conditions, setCondition, setV1Beta2Condition, type V1Beta2Condition } from "./conditions";
 import {
   evaluateInDetail,
+  healthPolicyOf,
   machineHealthCheckStatus,
   pausedStatus,
   selectMachines,
@@ -70,9 +71,10 @@ export function planMachineHealthCheckStep(input: MachineHealthCheckStepInput): 
     actions.push({ action: "report", ref: refTo(mhc), message: `Health check paused: ${why}` });
     return { evaluation, actions };
   }
-  if (evaluation.error !== undefined && evaluation.machines.every((m) => m.reason === "NotReconciled")) {
+  const policy = healthPolicyOf(mhc.spec);
+  if ("error" in policy) {
     // Not even decoded upstream: nothing is written.
-    return { evaluation, actions: [{ action: "report", ref: refTo(mhc), message: evaluation.error }], error: evaluation.error };
+    return { evaluation, actions: [{ action: "report", ref: refTo(mhc), message: policy.error }], error: policy.error };
   }
 
   const ownership = ownershipPatch(mhc, input.cluster);

@@ -300,3 +300,11 @@ describe("repeating the step", () => {
     expect(second.actions).toEqual([]);
   });
 });
+
+describe("a reconcile error with no machines", () => {
+  it("still labels the health check and writes what upstream writes (it is decoded, only the gate fails)", () => {
+    const result = step({ machineHealthCheck: mhc({ unhealthyRange: "[4-1]" }), machines: [] });
+    expect(result.error).toMatch(/cannot be less than min value/);
+    expect(result.actions.map((a) => `${a.action} ${"ref" in a ? a.ref.kind : a.object.kind}`)).toEqual(["patch MachineHealthCheck", "patchStatus MachineHealthCheck", "report MachineHealthCheck"]);
+  });
+});
