@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterArgs, DeepInput, MetadataArgs } from "./types";
+import type { ClusterArgs } from "./types.generated";
+import type { DeepInput, WithName } from "./types";
 
 /** The resource's Pulumi name is the object's name unless the user sets one. */
-export function metadataWithName(metadata: DeepInput<MetadataArgs> | undefined, name: string): pulumi.Output<MetadataArgs> {
-  return pulumi.output(metadata ?? {}).apply((m) => ({ ...m, name: m.name ?? name }) as MetadataArgs);
+export function metadataWithName<M extends { name?: string }>(metadata: DeepInput<M> | undefined, name: string): pulumi.Output<WithName<M>> {
+  return pulumi.output(metadata ?? {}).apply((m) => ({ ...m, name: (m as { name?: string }).name ?? name }) as WithName<M>);
 }
 
 /** A cluster given by kubeconfig is a secret, in the inputs and so in the outputs and state. */

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { schemaText } from "../tools/schema/generate";
+import { generatedFiles, schemaText } from "../tools/schema/generate";
 
-describe("schema.json", () => {
-  it("is the one generated from the models (run `npm run schema` after changing them)", () => {
-    const committed = fs.readFileSync(path.join(__dirname, "..", "schema.json"), "utf8");
-    expect(committed).toBe(schemaText());
+describe("schema.json and the SDK's types", () => {
+  it.each(Object.keys(generatedFiles))("%s is the one generated from the models (run `npm run schema` after changing them)", (file) => {
+    const committed = fs.readFileSync(path.join(__dirname, "..", file), "utf8");
+    expect(committed).toBe(generatedFiles[file]!());
   });
 
   it("describes both resources with their inputs and outputs, the kubeconfig as a secret", () => {

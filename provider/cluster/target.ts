@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "yaml";
 import { z } from "zod";
@@ -69,13 +68,6 @@ export function clusterIdentity(target: ClusterTarget | undefined, cwd = process
   return `kubeconfig:${target?.context ?? "(current context)"}:${serverOf(target?.kubeconfig, target?.context) ?? "(ambient)"}`;
 }
 
-/** The ambient kubeconfig path, as kubectl and @pulumi/kubernetes find it. */
-export function ambientKubeconfigPath(): string | undefined {
-  const fromEnv = process.env.KUBECONFIG?.split(path.delimiter).find((p) => p && fs.existsSync(p));
-  if (fromEnv) return fromEnv;
-  const home = path.join(os.homedir(), ".kube", "config");
-  return fs.existsSync(home) ? home : undefined;
-}
 
 interface KubeconfigFile {
   "current-context"?: string;

@@ -39,11 +39,13 @@ export const selectorOperators = ["In", "NotIn", "Exists", "DoesNotExist"] as co
 
 export const labelSelectorRequirementSchema = z
   .object({
-    key: z.string().min(1, "key must not be empty"),
-    operator: z.enum(selectorOperators, {
-      error: `operator must be one of ${selectorOperators.join(", ")}`,
-    }),
-    values: z.array(z.string()).optional(),
+    key: z.string().min(1, "key must not be empty").meta({ description: "The label key the requirement is about." }),
+    operator: z
+      .enum(selectorOperators, {
+        error: `operator must be one of ${selectorOperators.join(", ")}`,
+      })
+      .meta({ description: "In, NotIn (values needed), Exists or DoesNotExist (no values)." }),
+    values: z.array(z.string()).optional().meta({ description: "The label values for In and NotIn." }),
   })
   .superRefine((req, ctx) => {
     const problem = labelKeyProblem(req.key);
@@ -66,8 +68,8 @@ export const labelSelectorRequirementSchema = z
   });
 
 export const labelSelectorSchema = z.object({
-  matchLabels: labelMapSchema.optional(),
-  matchExpressions: z.array(labelSelectorRequirementSchema).optional(),
+  matchLabels: labelMapSchema.optional().meta({ description: "Labels an object must carry, each with exactly this value." }),
+  matchExpressions: z.array(labelSelectorRequirementSchema).optional().meta({ description: "Requirements an object's labels must all meet." }),
 });
 
 export type LabelSelector = z.infer<typeof labelSelectorSchema>;

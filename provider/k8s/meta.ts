@@ -66,6 +66,26 @@ export const conditionSchema = z.looseObject({
 });
 export type Condition = z.infer<typeof conditionSchema>;
 
+/** A condition with exactly the fields we model (none of the ones we do not), for typed outputs. */
+export const conditionFieldsSchema = z.object({
+  type: z.string().meta({ description: "The condition's type." }),
+  status: z.string().meta({ description: '"True", "False" or "Unknown".' }),
+  severity: z.string().optional().meta({ description: "Cluster API's severity of a False condition: Error, Warning or Info." }),
+  reason: z.string().optional().meta({ description: "A CamelCase word for why." }),
+  message: z.string().optional().meta({ description: "The controller's message." }),
+  lastTransitionTime: z.string().optional().meta({ description: "When the status (or, for Cluster API, the reason or message) last changed (RFC 3339)." }),
+});
+
+/** A condition as a resource output: every field present ("" when the controller wrote none). */
+export const conditionOutputSchema = z.object({
+  type: z.string().meta({ description: "The condition's type." }),
+  status: z.string().meta({ description: '"True", "False" or "Unknown".' }),
+  reason: z.string().default("").meta({ description: "A CamelCase word for why; \"\" when none." }),
+  message: z.string().default("").meta({ description: "The controller's message; \"\" when none." }),
+  lastTransitionTime: z.string().default("").meta({ description: "When the condition last changed (RFC 3339)." }),
+});
+export type ConditionOutput = z.output<typeof conditionOutputSchema>;
+
 /** Any Kubernetes object as plain JSON. */
 export interface KubeObject {
   apiVersion: string;

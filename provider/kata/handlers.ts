@@ -15,6 +15,7 @@ import {
   type KataConfigStatus,
 } from "./model";
 import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator-step";
+import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
 import { KataProgress } from "./progress";
 import { validateKataConfig } from "./validate";
 
@@ -28,7 +29,7 @@ export interface KataConfigInputs extends CommonInputs {
 }
 
 export interface KataConfigOutputs extends KataConfigInputs {
-  status: KataConfigStatus;
+  status: KataConfigStatusOutput;
   /** The RuntimeClass pods use to run in the sandbox, once it exists. */
   runtimeClassName: string;
 }
@@ -69,7 +70,7 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
   await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
     const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
-    if (!existing) return;
+    if (!existing) return say.line("already removed from the cluster");
     const progress = new KataProgress();
     progress.observe(existing.status); // report changes from here on, not the installed state
 
@@ -196,7 +197,7 @@ function outputsOf(inputs: KataConfigInputs, live: KataConfig | undefined): Kata
   return {
     ...rest,
     // Every field present, so that programs can use status.kataNodes.readyNodeCount from the start.
-    status: { ...status, kataNodes: status.kataNodes ?? { nodeCount: 0, readyNodeCount: 0 }, conditions: status.conditions ?? [], runtimeClasses: status.runtimeClasses ?? [] },
+    status: kataConfigStatusOutput(status),
     runtimeClassName: status.runtimeClasses?.includes(KATA_RUNTIME_CLASS) ? KATA_RUNTIME_CLASS : "",
   };
 }

@@ -1,6 +1,6 @@
 import { formatGoDuration, parseGoDuration } from "../k8s/duration";
 import { selectorMatches } from "../k8s/labels";
-import { hasAnnotation, type Condition } from "../k8s/meta";
+import { hasAnnotation } from "../k8s/meta";
 import type { Node } from "../k8s/core";
 import { setCondition, setV1Beta2Condition } from "./conditions";
 import { checkMachineHealth, clusterReadiness, hasKey, type HealthPolicy, type MachineHealth } from "./health";
@@ -17,7 +17,8 @@ import {
   type MachineSet,
 } from "./model";
 import { decideKubeadmControlPlaneRemediation, isEtcdManaged } from "./owner-remediation";
-import { controllingOwner, isOwnedBy, remediatedBy, type RemediatedBy } from "./owners";
+import { controllingOwner, isOwnedBy, remediatedBy } from "./owners";
+import type { Evaluation, MachineVerdict, RemediationOutcome } from "./report-schema";
 import { remediationGate } from "./short-circuit";
 
 // What the MachineHealthCheck controller of Cluster API v1.10 sees for a set of objects at one instant
@@ -43,48 +44,7 @@ export interface EvaluationInput {
   machineSets?: readonly MachineSet[];
 }
 
-export type MachineState = "healthy" | "unhealthy" | "pending" | "skipped";
-
-/**
- * What happens to an unhealthy machine: `remediated` (its owner deletes it and a replacement follows),
- * `waits` (it stays marked or unmarked for now, with why), `unknown` (it rests on something no object
- * shows: the etcd members), `never` (nothing replaces it), `external` (a remediation request is created).
- */
-export type RemediationOutcome = "remediated" | "waits" | "unknown" | "never" | "external";
-
-export interface MachineVerdict {
-  name: string;
-  state: MachineState;
-  reason?: string;
-  message?: string;
-  recheckAfterSeconds?: number;
-  remediatedBy: RemediatedBy;
-  /** For an unhealthy machine: what its owner (or the external remediation) does, and why. */
-  remediation?: { outcome: RemediationOutcome; message: string };
-}
-
-export interface Evaluation {
-  /** The Cluster API release these semantics follow. */
-  clusterApiVersion: string;
-  paused: boolean;
-  expectedMachines: number;
-  currentHealthy: number;
-  remediationsAllowed: number;
-  remediationAllowed: boolean;
-  /** Names of the checked machines, sorted. */
-  targets: string[];
-  /** The MachineHealthCheck's status conditions after this evaluation (RemediationAllowed set). */
-  conditions: Condition[];
-  /** Every selected machine, in input order, skipped ones included. */
-  machines: MachineVerdict[];
-  /** The soonest recheck of a pending machine. */
-  requeueAfterSeconds?: number;
-  /**
-   * The error upstream's reconcile ends with on this object (say "spec.maxUnhealthy must be set"): it then
-   * writes the counts and targets but no condition and no observedGeneration, and marks no Machine.
-   */
-  error?: string;
-}
+export type { Evaluation, MachineState, MachineVerdict, RemediationOutcome } from "./report-schema";
 
 const defaultNamespace = "default";
 

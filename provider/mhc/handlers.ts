@@ -19,9 +19,9 @@ import {
   type KubeadmControlPlane,
   type Machine,
   type MachineHealthCheck,
-  type MachineHealthCheckStatus,
   type MachineSet,
 } from "./model";
+import { machineHealthCheckStatusOutput, type MachineHealthCheckStatusOutput } from "./outputs";
 import { storedForm, validateMachineHealthCheck } from "./validate";
 
 // The MachineHealthCheck resource's handlers, written once against ClusterClient.
@@ -37,9 +37,12 @@ export interface MachineHealthCheckInputs extends CommonInputs {
 }
 
 export interface MachineHealthCheckOutputs extends MachineHealthCheckInputs {
-  status: MachineHealthCheckStatus;
-  /** What the health controller sees now: which machines are unhealthy and why, whether remediation is allowed. */
-  report: Evaluation | null;
+  status: MachineHealthCheckStatusOutput;
+  /**
+   * What the health controller sees now: which machines are unhealthy and why, whether remediation is
+   * allowed. Absent when the policy's Cluster cannot be found.
+   */
+  report?: Evaluation;
 }
 
 export function check(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult {
@@ -121,7 +124,8 @@ async function applyAndObserve(context: HandlerContext, { client, label, progres
 
 async function outputsOf(client: ClusterClient, inputs: MachineHealthCheckInputs, live: MachineHealthCheck | undefined): Promise<MachineHealthCheckOutputs> {
   const { [PROVIDER_KEY]: _provider, ...rest } = inputs;
-  return { ...rest, status: live?.status ?? {}, report: live ? ((await evaluateNow(client, live)) ?? null) : null };
+  const report = live ? await evaluateNow(client, live) : undefined;
+  return { ...rest, status: machineHealthCheckStatusOutput(live?.status), ...(report ? { report } : {}) };
 }
 
 /** The evaluation for the objects that exist now, or undefined when the Cluster is not there. */

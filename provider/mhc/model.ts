@@ -165,7 +165,8 @@ export function conditionTimeoutProblem(text: string): string | undefined {
 // Messages for missing fields and wrong types come from the parse-level error map in validate.ts,
 // which knows each field's purpose; the rules below carry their own messages.
 
-const nonEmptyString = (what: string) => z.string().min(1, { error: `must not be empty: ${what}` });
+/** A required string; `what` says what it is, in the refusal and as its description. */
+const nonEmptyString = (what: string) => z.string().min(1, { error: `must not be empty: ${what}` }).meta({ description: `${what[0]!.toUpperCase()}${what.slice(1)}.` });
 
 const maxUnhealthyProblem = (issue: { input?: unknown }) =>
   `must be a whole number or a percentage ending in "%", like 2 or "40%"; got ${JSON.stringify(issue.input)}`;

@@ -4,7 +4,8 @@ import type { ObjectMeta, OwnerReference } from "../k8s/meta";
 // KubeadmControlPlanes act on the OwnerRemediated mark; with a remediationTemplate an external
 // controller acts instead; any other Machine stays marked and is never replaced.
 
-export type RemediatedBy = "MachineSet" | "KubeadmControlPlane" | "external" | "none";
+export const remediators = ["MachineSet", "KubeadmControlPlane", "external", "none"] as const;
+export type RemediatedBy = (typeof remediators)[number];
 
 const ownerGroups: Record<string, string> = {
   MachineSet: "cluster.x-k8s.io",

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kinds } from "../../provider/k8s/api-types";
+import { kataNodesOutput } from "../support/seed-tables";
 import { KATA_LABEL, KATA_TYPE, MHC_TYPE, reportLines, useProjects, withTwin } from "./project";
 
 // What goes wrong, through the real CLI: pods that block kata's removal, a Degraded node during the
@@ -62,7 +63,7 @@ describe("failures through the real CLI", () => {
     const completed = await project.pulumi(up);
 
     expect(completed.output).toMatch(/~\s+pulumi-nodejs:dynamic\/cluster-runtime:KataConfig sandboxed updated/);
-    expect((await project.outputs()).kataNodes).toEqual({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] });
+    expect((await project.outputs()).kataNodes).toEqual(kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }));
   });
 
   it("a bad maxUnhealthy fails at preview naming the property and the rule, and creates nothing", async () => {

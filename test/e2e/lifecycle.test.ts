@@ -4,7 +4,7 @@ import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
 import type { MachineHealthCheck } from "../../provider/mhc/model";
 import { KATA_LABEL, KATA_TYPE, MHC_LABEL, MHC_TYPE, type Project, reportLines, resourceSummary, useProjects, withTwin } from "./project";
-import { installProgressLines } from "../support/seed-tables";
+import { installProgressLines, kataNodesOutput } from "../support/seed-tables";
 
 // preview, up, a policy change, refresh and destroy of the quickstart's resources, through the real
 // Pulumi CLI on the embedded twin.
@@ -48,7 +48,7 @@ describe("the quickstart's resources through the real CLI", () => {
 
     const outputs = await project.outputs();
     expect(outputs).toEqual({
-      kataNodes: { nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] },
+      kataNodes: kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }),
       inProgress: { type: "InProgress", status: "False", reason: "", message: "", lastTransitionTime: expect.any(String) },
       runtimeClass: "kata",
       workersRemediation: expect.objectContaining({

@@ -3,7 +3,7 @@ import * as kata from "../../provider/kata/handlers";
 import { MCO_REASON, MCO_STATE } from "../../provider/kata/model";
 import { PartialStateError, WaitFailedError } from "../../provider/lifecycle/errors";
 import { inTwin, useTwin } from "./support";
-import { installProgressLines } from "../support/seed-tables";
+import { installProgressLines, kataNodesOutput } from "../support/seed-tables";
 
 const owner = "quickstart/dev/KataConfig/sandboxed";
 const kataRef = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "example-kataconfig" };
@@ -23,7 +23,7 @@ describe("KataConfig handlers on the twin", () => {
   it("create follows the seed's install node by node and returns the final status", async () => {
     const { id, outs } = await kata.create(twin.context, inputs());
     expect(id).toBe("example-kataconfig");
-    expect(outs.status.kataNodes).toEqual({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] });
+    expect(outs.status.kataNodes).toEqual(kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }));
     expect(outs.status.conditions?.[0]).toMatchObject({ type: "InProgress", status: "False", reason: "", message: "" });
     expect(outs.runtimeClassName).toBe("kata");
     expect(outs).not.toHaveProperty("__provider");
@@ -106,9 +106,9 @@ describe("KataConfig handlers on the twin", () => {
   it("update with a new selector installs on added nodes and removes kata from dropped ones", async () => {
     const only = (node: string) => ({ logLevel: "info" as const, kataConfigPoolSelector: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In" as const, values: [node] }] } });
     const { outs } = await kata.create(twin.context, inputs({ spec: only("worker-0") }));
-    expect(outs.status.kataNodes).toEqual({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-0"] });
+    expect(outs.status.kataNodes).toEqual(kataNodesOutput({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-0"] }));
     const updated = await kata.update(twin.context, "example-kataconfig", outs, inputs({ spec: only("worker-1") }));
-    expect(updated.outs.status.kataNodes).toEqual({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-1"] });
+    expect(updated.outs.status.kataNodes).toEqual(kataNodesOutput({ nodeCount: 1, readyNodeCount: 1, installed: ["worker-1"] }));
     expect(twin.lines.some((l) => l.includes("Updating"))).toBe(true);
   });
 

@@ -53,3 +53,8 @@ export const seedWorkersHealthCheck = {
     ],
   },
 };
+
+/** A kataNodes output: the resource outputs every node list, [] when upstream omits it. */
+export function kataNodesOutput(counts: { nodeCount: number; readyNodeCount: number; installed?: string[] }) {
+  return { waitingToInstall: [], installing: [], installed: [], failedToInstall: [], waitingToUninstall: [], uninstalling: [], failedToUninstall: [], ...counts };
+}

@@ -97,8 +97,8 @@ describe("state file", () => {
     await writer.delete(cmRef("gone-soon"));
     expect(events).toEqual([]);
     await watcher.clock.sleep(1000);
-    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED a", "DELETED gone-soon"]);
-    expect(events[0]!.object.data).toEqual({ changed: "yes" }); // changes between two looks arrive as one
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["DELETED gone-soon", "ADDED a"]);
+    expect(events[1]!.object.data).toEqual({ changed: "yes" }); // changes between two looks arrive as one
   });
 
   it("refuses a torn file with an error naming it, and never starts over", async () => {

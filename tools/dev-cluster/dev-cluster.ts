@@ -132,6 +132,8 @@ export class DevCluster {
       detached: layout.detached,
     };
     const cluster = new DevCluster(state);
+    // A test run that is killed never reaches its teardown: the watchdog stops the cluster then.
+    if (!layout.detached) cluster.startWatchdog();
     try {
       log(`starting etcd on 127.0.0.1:${etcdPort}`);
       state.etcd.pid = await startEtcd(layout);
@@ -259,6 +261,16 @@ export class DevCluster {
     return spawnLogged(binary, ["--kubeconfig", this.kubeconfigPath, `--exit-with-parent=${this.state.detached ? "false" : "true"}`], {
       logFile: this.capiManagerLog,
       detached: this.state.detached,
+    });
+  }
+
+  /** Its own process group, so that the Ctrl-C that interrupts a test run leaves it to clean up. */
+  private startWatchdog(): void {
+    const tsx = pathToFileURL(require.resolve("tsx")).href;
+    spawnLogged(process.execPath, ["--import", tsx, join(__dirname, "watchdog.ts"), "--owner", String(process.pid), "--state-dir", this.stateDir], {
+      logFile: join(this.stateDir, "watchdog.log"),
+      detached: true,
+      cwd: repoRoot,
     });
   }
 

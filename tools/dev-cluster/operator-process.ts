@@ -4,12 +4,11 @@ import type { ClusterClient } from "../../provider/cluster/client";
 import type { Controller } from "../../provider/cluster/controller";
 import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
 import { kinds } from "../../provider/k8s/api-types";
-import { type OperatorTimings, simulatedOperators } from "../../provider/wiring";
+import { MACHINE_HEALTH_CHECK_CONTROLLER, type OperatorTimings, simulatedOperators } from "../../provider/wiring";
 import { ControllerLoop } from "./controller-loop";
 import { ownerReferenceCollector } from "./garbage-collector";
 import { recordWrites } from "./write-log";
 import { workloadAccessController } from "./workload-kubeconfig";
-import { MACHINE_HEALTH_CHECK_CONTROLLER } from "../../provider/mhc/simulated";
 
 // The dev cluster's operator process: the twin's controllers (KataConfig operator, Machine Config
 // Operator rollout, Cluster API's health check, owner remediation and infrastructure) plus garbage

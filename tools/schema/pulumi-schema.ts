@@ -1,16 +1,10 @@
-import type { z } from "zod";
-import { clusterTargetSchema } from "../../provider/cluster/target";
 import { type JsonSchema, modelJsonSchema } from "../../provider/crds/json-schema";
-import { declaredMetaSchema } from "../../provider/k8s/meta";
-import { kataConfigSpecSchema, kataConfigStatusSchema } from "../../provider/kata/model";
-import { timeoutsSchema } from "../../provider/lifecycle/timeouts";
-import { declaredMachineHealthCheckSpecSchema, machineHealthCheckStatusSchema } from "../../provider/mhc/model";
-import { evaluationSchema } from "../../provider/mhc/report-schema";
+import { PACKAGE, resources } from "./resources";
+import { mustNotBeSet } from "./typescript-types";
 
 // The Pulumi package schema (schema.json) of both resources, generated from the zod models:
 // every nested object becomes a named type, descriptions come from the models' metadata.
 
-export const PACKAGE = "cluster-runtime";
 
 type PropertySpec = Record<string, unknown>;
 interface ObjectTypeSpec {
@@ -57,7 +51,9 @@ class TypeCollector {
 
   private objectType(node: JsonSchema, typeName: string): PropertySpec {
     const properties: Record<string, PropertySpec> = {};
-    for (const [key, child] of Object.entries(node.properties ?? {})) properties[key] = this.property(child, `${typeName}${pascal(key)}`);
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      if (!mustNotBeSet(child)) properties[key] = this.property(child, `${typeName}${pascal(key)}`);
+    }
     this.types[token(typeName)] = {
       type: "object",
       ...(node.description ? { description: node.description } : {}),
@@ -67,52 +63,6 @@ class TypeCollector {
     return { $ref: `#/types/${token(typeName)}` };
   }
 }
-
-interface ResourceModel {
-  name: string;
-  description: string;
-  inputs: Record<string, { schema: z.ZodType; type: string; description: string; secret?: boolean }>;
-  outputs: Record<string, { schema?: z.ZodType; spec?: PropertySpec; type: string; description: string }>;
-  requiredInputs: string[];
-}
-
-const common = {
-  cluster: { schema: clusterTargetSchema, type: "Cluster", description: "Which cluster to act on: { embedded: {...} } for the embedded twin, or { kubeconfig, context }. Omitted: the ambient kubeconfig.", secret: true },
-  timeouts: { schema: timeoutsSchema, type: "Timeouts", description: "Limits of the waits (customTimeouts do not reach dynamic providers)." },
-};
-
-const resources: ResourceModel[] = [
-  {
-    name: "KataConfig",
-    description:
-      "OpenShift sandboxed containers' KataConfig (kataconfiguration.openshift.io/v1). `pulumi up` installs the Kata runtime on the selected workers and follows them node by node until the RuntimeClass exists; `pulumi destroy` follows the removal. A Degraded node or pods that block the removal fail the operation with what to do.",
-    inputs: {
-      metadata: { schema: declaredMetaSchema("Cluster"), type: "KataConfigMetadata", description: "The object's metadata (cluster-scoped)." },
-      spec: { schema: kataConfigSpecSchema, type: "KataConfigSpec", description: "As upstream's KataConfig spec." },
-      ...common,
-    },
-    outputs: {
-      status: { schema: kataConfigStatusSchema, type: "KataConfigStatus", description: "The operator's status: per-node progress, the InProgress condition, the RuntimeClasses." },
-      runtimeClassName: { spec: { type: "string" }, type: "", description: "\"kata\" once the RuntimeClass exists: give it to pods as spec.runtimeClassName." },
-    },
-    requiredInputs: [],
-  },
-  {
-    name: "MachineHealthCheck",
-    description:
-      "Cluster API's MachineHealthCheck (cluster.x-k8s.io/v1beta1): when machines count as unhealthy and how many may be remediated at once. `pulumi up` applies it and reports what the health controller sees; `pulumi preview` shows what a policy change means for the machines that exist now.",
-    inputs: {
-      metadata: { schema: declaredMetaSchema("Namespaced"), type: "MachineHealthCheckMetadata", description: "The object's metadata." },
-      spec: { schema: declaredMachineHealthCheckSpecSchema, type: "MachineHealthCheckSpec", description: "As Cluster API's MachineHealthCheck spec." },
-      ...common,
-    },
-    outputs: {
-      status: { schema: machineHealthCheckStatusSchema, type: "MachineHealthCheckStatus", description: "The controller's status: expectedMachines, currentHealthy, remediationsAllowed, targets, conditions." },
-      report: { schema: evaluationSchema, type: "MachineHealthCheckReport", description: "What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what." },
-    },
-    requiredInputs: ["spec"],
-  },
-];
 
 export function pulumiPackageSchema(version: string): Record<string, unknown> {
   const collector = new TypeCollector();
@@ -124,7 +74,7 @@ export function pulumiPackageSchema(version: string): Record<string, unknown> {
     }
     const properties: Record<string, PropertySpec> = { ...inputProperties };
     for (const [key, output] of Object.entries(resource.outputs)) {
-      const spec = output.schema ? collector.property(modelJsonSchema(output.schema, { io: "output" }), output.type) : output.spec!;
+      const spec = collector.property(modelJsonSchema(output.schema, { io: "output" }), output.type);
       properties[key] = { ...spec, description: output.description };
     }
     resourceSpecs[token(resource.name)] = {
@@ -132,7 +82,7 @@ export function pulumiPackageSchema(version: string): Record<string, unknown> {
       inputProperties,
       requiredInputs: resource.requiredInputs,
       properties,
-      required: ["metadata", "spec", ...Object.keys(resource.outputs)],
+      required: ["metadata", "spec", ...Object.entries(resource.outputs).filter(([, output]) => !output.optional).map(([key]) => key)],
     };
   }
   return {

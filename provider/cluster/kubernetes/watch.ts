@@ -1,4 +1,5 @@
 import type { WatchEvent, WatchEventType } from "../client";
+import { byKey, relistEvents } from "../relist-diff";
 import type { KubeObject } from "../../k8s/meta";
 import { asStatus } from "./errors";
 import { isConnectionError, type RequestSpec, type Transport, type WatchStream } from "./transport";
@@ -162,15 +163,8 @@ export class ResourceWatch {
 
   /** Take a fresh list as the known state; with `announce`, emit what changed since the last one. */
   private remember(list: ListResult, announce: boolean): void {
-    const fresh = new Map(list.objects.map((o) => [keyOf(o), o]));
-    if (announce) {
-      for (const [key, old] of this.known) if (!fresh.has(key)) this.emit("DELETED", old);
-      for (const [key, object] of fresh) {
-        const old = this.known.get(key);
-        if (!old) this.emit("ADDED", object);
-        else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) this.emit("MODIFIED", object);
-      }
-    }
+    const fresh = byKey(list.objects, keyOf);
+    if (announce) for (const event of relistEvents(this.known, fresh)) this.emit(event.type, event.object);
     this.known.clear();
     for (const [key, object] of fresh) this.known.set(key, object);
     this.resourceVersion = list.resourceVersion;

@@ -10,6 +10,7 @@ import {
 } from "../client";
 import { wallClock, type Clock } from "../clock";
 import type { KubeObject } from "../../k8s/meta";
+import { byKey, relistEvents } from "../relist-diff";
 import { clockStateOf, scaledClockOf, ScaledClock, VirtualClock } from "./clock";
 import { ControllerRunner, storeControllerOf, type Controller, type RunnerLimits, type StoreController } from "./controller-runner";
 import { readFixture, seedFixture, type Fixture } from "./fixture";
@@ -290,20 +291,13 @@ export class TwinCluster implements ClusterClient {
 
   private load(state: TwinState, events: StoreEvent[]): void {
     // Another process's changes reach our watchers as the difference between what we saw and what is.
-    const seen = this.watchers.size > 0 && this.initialized && state.resourceVersion !== this.store.resourceVersion ? byKey(this.store.dump().objects) : undefined;
+    const seen = this.watchers.size > 0 && this.initialized && state.resourceVersion !== this.store.resourceVersion ? byKey(this.store.dump().objects, keyOf) : undefined;
     this.store.load({ resourceVersion: state.resourceVersion, objects: state.objects });
     this.schedule.load(state.schedule);
     this.time.restore(new Date(state.time));
     this.scaled = scaledClockOf(state.clock, this.wall);
     if (!seen) return;
-    for (const object of state.objects) {
-      const key = keyOf(object);
-      const before = seen.get(key);
-      seen.delete(key);
-      if (!before) events.push({ type: "ADDED", object: structuredClone(object) });
-      else if (before.metadata.resourceVersion !== object.metadata.resourceVersion) events.push({ type: "MODIFIED", object: structuredClone(object) });
-    }
-    for (const gone of seen.values()) events.push({ type: "DELETED", object: structuredClone(gone) });
+    for (const event of relistEvents(seen, byKey(state.objects, keyOf))) events.push({ type: event.type, object: structuredClone(event.object) });
   }
 
   private async catchUp(): Promise<void> {
@@ -352,8 +346,4 @@ function watches(ref: ObjectRef, object: KubeObject): boolean {
 
 function keyOf(object: KubeObject): string {
   return `${object.apiVersion}|${object.kind}|${object.metadata.namespace ?? ""}|${object.metadata.name}`;
-}
-
-function byKey(objects: KubeObject[]): Map<string, KubeObject> {
-  return new Map(objects.map((o) => [keyOf(o), o]));
 }
