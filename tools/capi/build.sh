@@ -92,7 +92,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 start=$SECONDS
 log "building into $out (go $have, $(nproc 2>/dev/null || echo '?') CPUs)"
-log "with cold Go caches this downloads ~400 MB of modules and compiles for ~8 min on 2 cores"
+log "with cold Go caches this downloads ~350 MB of modules and compiles for ~5 min on 2 cores (more while other builds run)"
 
 # The module source: for the CRDs (and it is what the build compiles).
 mod_dir="$(cd "$here" && go mod download -json sigs.k8s.io/cluster-api |
