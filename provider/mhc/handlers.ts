@@ -111,7 +111,11 @@ async function applyAndObserve(context: HandlerContext, { client, label, progres
         if (!object) return { state: "failed", error: new WaitFailedError(`${label} was deleted by someone else`) };
         live = object as MachineHealthCheck;
         const observed = live.status?.observedGeneration ?? 0;
-        return observed >= (live.metadata.generation ?? 1) ? { state: "done", value: undefined } : { state: "waiting", progress: `observedGeneration ${observed}` };
+        if (observed >= (live.metadata.generation ?? 1)) return { state: "done", value: undefined };
+        // Cluster API leaves observedGeneration behind while its reconcile fails (a missing remediation
+        // template, say): what it wrote instead is what the wait says, and what a time-out reports.
+        const problems = (live.status?.conditions ?? []).filter((c) => c.status === "False" && c.severity === "Error").map((c) => `${c.type} False: ${c.message ?? c.reason ?? ""}`);
+        return { state: "waiting", progress: [`observedGeneration ${observed}`, ...problems].join("; ") };
       },
     });
   } catch (error) {
