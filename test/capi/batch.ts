@@ -94,10 +94,11 @@ export async function runBatch(options: BatchOptions): Promise<ScenarioResult[]>
   await inParallel(all, 8, async ({ scenario, objects }) => {
     const initial = before.get(scenario.id)!;
     const upstream = await readWorld(client, objects, nodesAfter, "with mhc");
-    const mhcAsCreated: MachineHealthCheck = { ...upstream.mhc, metadata: { ...upstream.mhc.metadata, labels: objects.mhc.metadata.labels ?? {}, ownerReferences: [] }, status: {} };
-    delete (mhcAsCreated.metadata as { ownerReferences?: unknown }).ownerReferences;
-    delete (mhcAsCreated as { status?: unknown }).status;
-    const start: World = { ...initial, mhc: mhcAsCreated };
+    // The health check as it was created: what was read back, without what the controller added (the
+    // cluster-name label, the Cluster owner reference, the status).
+    const { status: _status, ...created } = upstream.mhc;
+    const { ownerReferences: _owners, ...metadata } = created.metadata;
+    const start: World = { ...initial, mhc: { ...created, metadata: { ...metadata, labels: objects.mhc.metadata.labels ?? {} } } };
     let disagreements: Disagreement[];
     try {
       disagreements = compareWorlds(start, expectedWorld(start, now), upstream, now);

@@ -12,8 +12,8 @@ import { remediationCrds } from "./objects";
 // controller (tools/capi) on a real kube-apiserver. Every scenario is applied, the controller's writes
 // are read back once it has settled, and compared with what evaluateMachineHealthCheck and our
 // controller step say for the same objects at the same time (compare.ts). Every disagreement fails the
-// test: it is a bug in our code until shown otherwise, and then it is named in KNOWN_DIVERGENCES with
-// its reason (none today).
+// test: it is a bug in our code until shown otherwise (and, if it ever is, the README names it with its
+// reason; none does today). The comparison is left in .state/capi-differential.json.
 
 const SEED = Number(process.env.MHC_DIFFERENTIAL_SEED ?? 20251130);
 const GENERATED = Number(process.env.MHC_DIFFERENTIAL_CASES ?? 220);
