@@ -162,28 +162,21 @@ function v1beta2(object: { status?: { v1beta2?: { conditions?: V1Beta2Condition[
   return object.status?.v1beta2?.conditions ?? [];
 }
 
-/** Conditions in order, times replaced by whether they are the input's. */
-function v1beta1List(conditions: readonly Condition[] | undefined, before: readonly Condition[] | undefined) {
+/**
+ * Conditions in order, every field of the list's kind present ("" or 0 when absent), the time replaced by
+ * whether it is the input's.
+ */
+function conditionList<C extends { type: string; lastTransitionTime?: string }>(conditions: readonly C[] | undefined, before: readonly C[] | undefined, fields: readonly string[]) {
   return (conditions ?? []).map((c) => ({
-    type: c.type,
-    status: c.status,
-    severity: c.severity ?? "",
-    reason: c.reason ?? "",
-    message: c.message ?? "",
+    ...Object.fromEntries(fields.map((f) => [f, (c as Record<string, unknown>)[f] ?? (f === "observedGeneration" ? 0 : "")])),
     time: before?.find((p) => p.type === c.type)?.lastTransitionTime === c.lastTransitionTime ? "kept" : "set",
   }));
 }
 
-function v1beta2List(conditions: readonly V1Beta2Condition[] | undefined, before: readonly V1Beta2Condition[] | undefined) {
-  return (conditions ?? []).map((c) => ({
-    type: c.type,
-    status: c.status,
-    reason: c.reason ?? "",
-    message: c.message ?? "",
-    observedGeneration: c.observedGeneration ?? 0,
-    time: before?.find((p) => p.type === c.type)?.lastTransitionTime === c.lastTransitionTime ? "kept" : "set",
-  }));
-}
+const v1beta1List = (conditions: readonly Condition[] | undefined, before: readonly Condition[] | undefined) =>
+  conditionList(conditions, before, ["type", "status", "severity", "reason", "message"]);
+const v1beta2List = (conditions: readonly V1Beta2Condition[] | undefined, before: readonly V1Beta2Condition[] | undefined) =>
+  conditionList(conditions, before, ["type", "status", "reason", "message", "observedGeneration"]);
 
 function requests(list: readonly KubeObject[]) {
   return list
