@@ -1,13 +1,15 @@
 import { dynamicProviderGuard } from "./engine-guard";
 import type { HandlerContext } from "./lifecycle/context";
 import * as kata from "./kata/handlers";
+import { checkClusterReachable, checkResultForEngine } from "./lifecycle/reachable";
 import * as mhc from "./mhc/handlers";
 import { connect } from "./wiring/connect";
 
 // The handlers as the Node dynamic provider host calls them. That host has no engine connection:
 // progress goes to stdout, which the engine shows as the stack's messages; it passes no timeouts and
 // its cancel does nothing, so each wait stops by its own limit (the resource's `timeouts` input) or
-// when the engine that started the process goes away (the engine guard).
+// when the engine that started the process goes away (the engine guard). Check also proves a real
+// cluster can be used, and hands the engine its failures in the form it prints safely.
 
 const guard = dynamicProviderGuard();
 
@@ -26,7 +28,7 @@ function tracked<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (
 
 export const providers = {
   kataConfig: {
-    check: kata.check,
+    check: async (olds: Record<string, unknown>, news: Record<string, unknown>) => checkResultForEngine(await checkClusterReachable(context, kata.check(olds, news))),
     diff: kata.diff,
     create: tracked((inputs: kata.KataConfigInputs) => kata.create(context, inputs)),
     read: tracked((id: string, props: kata.KataConfigOutputs) => kata.read(context, id, props)),
@@ -34,7 +36,7 @@ export const providers = {
     delete: tracked((id: string, props: kata.KataConfigOutputs) => kata.remove(context, id, props)),
   },
   machineHealthCheck: {
-    check: mhc.check,
+    check: async (olds: Record<string, unknown>, news: Record<string, unknown>) => checkResultForEngine(await checkClusterReachable(context, mhc.check(olds, news))),
     diff: tracked((id: string, olds: mhc.MachineHealthCheckOutputs, news: mhc.MachineHealthCheckInputs) => mhc.diff(context, id, olds, news)),
     create: tracked((inputs: mhc.MachineHealthCheckInputs) => mhc.create(context, inputs)),
     read: tracked((id: string, props: mhc.MachineHealthCheckOutputs) => mhc.read(context, id, props)),

@@ -5,7 +5,8 @@ import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
 import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
-import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
+import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
+import { kataAccess } from "./access";
 import {
   KATA_API_VERSION,
   KATA_KIND,
@@ -16,7 +17,7 @@ import {
 } from "./model";
 import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator-step";
 import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
-import { KataProgress } from "./progress";
+import { KataProgress, report } from "./progress";
 import { validateKataConfig } from "./validate";
 
 // The KataConfig resource's handlers, written once against ClusterClient.
@@ -46,6 +47,7 @@ export function diff(_id: string, olds: Record<string, unknown>, news: Record<st
 
 export async function create(context: HandlerContext, inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
   return withCluster(context, inputs, KATA_KIND, async (call) => {
+    await requireAccess(call, kataAccess.create);
     await refuseForeignKataConfig(call, inputs);
     const outs = await followInstall(context, call, inputs, "create");
     return { id: nameOf(inputs), outs };
@@ -54,6 +56,7 @@ export async function create(context: HandlerContext, inputs: KataConfigInputs):
 
 export async function update(context: HandlerContext, id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
   return withCluster(context, news, KATA_KIND, async (call) => {
+    await requireAccess(call, kataAccess.update);
     return { outs: await followInstall(context, call, news, "update", id) };
   });
 }
@@ -67,7 +70,9 @@ export async function read(context: HandlerContext, id: string, props: KataConfi
 }
 
 export async function remove(context: HandlerContext, id: string, props: KataConfigOutputs): Promise<void> {
-  await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
+  await withCluster(context, props, KATA_KIND, async (call) => {
+    const { client, progress: say } = call;
+    await requireAccess(call, kataAccess.delete);
     const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
     if (!existing) return say.line("already removed from the cluster");
@@ -88,11 +93,11 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) {
-          for (const line of progress.removed()) say.line(line);
+          report(progress.removed(), say);
           return { state: "done", value: undefined };
         }
         last = (object as KataConfig).status;
-        for (const line of progress.observe(last)) say.line(line);
+        report(progress.observe(last), say);
         const condition = inProgressCondition(last);
         if (condition?.reason === reasons.blocked) {
           const pods = blockingPods(await client.list<Pod>(kinds.pod), last?.runtimeClasses);
@@ -130,7 +135,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;
-        for (const line of progress.observe(last.status)) say.line(line);
+        report(progress.observe(last.status), say);
         const condition = inProgressCondition(last.status);
         if (condition?.reason === reasons.failed) return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: ${condition.message}`) };
         if (await installComplete(client, last)) return { state: "done", value: undefined };

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { clusterIdentity, type ClusterTarget, clusterTargetSchema } from "../cluster/target";
+import { clusterIdentity, type ClusterTarget, clusterTargetSchema, fixtureProblem, isEmbedded } from "../cluster/target";
 import { type CheckFailure, validate, type Validated } from "./check-failures";
 import { timeoutsSchema } from "./timeouts";
 import { containsUnknown, dropFailuresOnUnknowns, withoutUnknowns } from "./unknowns";
@@ -38,11 +38,16 @@ export function checkInputs(news: Record<string, unknown>, validateDeclaration: 
   const { [PROVIDER_KEY]: _provider, ...inputs } = news;
   const { value, unknownPaths } = withoutUnknowns(inputs);
   const { cluster, timeouts, owner, ...declaration } = value as Record<string, unknown>;
-  const failures = [
-    ...failuresOf(validate(commonInputsSchema, { cluster, timeouts, owner }, { knownFields: { timeouts: Object.keys(timeoutsSchema.shape) } })),
-    ...failuresOf(validateDeclaration(declaration)),
-  ];
+  const common = validate(commonInputsSchema, { cluster, timeouts, owner }, { knownFields: { timeouts: Object.keys(timeoutsSchema.shape) } });
+  const failures = [...failuresOf(common), ...failuresOf(validateDeclaration(declaration)), ...(common.ok ? clusterFailures(common.value.cluster) : [])];
   return { inputs: news, failures: dropFailuresOnUnknowns(failures, unknownPaths) };
+}
+
+/** What the cluster input names must be usable: an embedded twin's fixture file (read at check, so at preview). */
+function clusterFailures(cluster: ClusterTarget | undefined): CheckFailure[] {
+  const fixture = isEmbedded(cluster) ? cluster.embedded.fixture : undefined;
+  const problem = fixture === undefined ? undefined : fixtureProblem(fixture);
+  return problem ? [{ property: "cluster.embedded.fixture", reason: problem }] : [];
 }
 
 function failuresOf(result: Validated<unknown>): CheckFailure[] {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { KubeObject } from "../../k8s/meta";
 import { clockStateSchema, type ClockState } from "./clock";
 import { formatIssues } from "../../k8s/property-path";
-import { acquireLock, type LockOptions } from "./file-lock";
+import { acquireLock, type LockOptions, LockTimeoutError } from "./file-lock";
 import { pendingEventSchema, type PendingEvent } from "./schedule";
 
 // The whole twin in one JSON file, so that separate processes (each `pulumi up`, `refresh`, `destroy`)
@@ -69,10 +69,26 @@ export class StateFile {
     this.lockFile = `${path}.lock`;
   }
 
+  /** The copy of the state before the last change, kept beside the file. */
+  get backupFile(): string {
+    return `${this.path}.bak`;
+  }
+
   /** Take the exclusive lock beside the file; resolves to the release function. */
   async lock(): Promise<() => void> {
-    mkdirSync(dirname(this.path), { recursive: true });
-    return acquireLock(this.lockFile, this.lockOptions);
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      return await acquireLock(this.lockFile, this.lockOptions);
+    } catch (error) {
+      if (error instanceof LockTimeoutError) throw error;
+      throw new StateFileError(
+        `cannot use the twin state file ${this.path}: ${(error as Error).message}. ` +
+          `The twin keeps its state and a lock file (${this.lockFile}) in ${dirname(this.path)}: make that directory writable, ` +
+          `or choose another one with cluster.embedded.stateFile`,
+        this.path,
+        { cause: error },
+      );
+    }
   }
 
   /** The stamp of the file as it is now, or undefined when there is none. */
@@ -93,9 +109,11 @@ export class StateFile {
     } catch (error) {
       throw new StateFileError(`cannot read the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
     }
+    const backup = existsSync(this.backupFile) ? `restore the state before the last change with \`cp ${this.backupFile} ${this.path}\`, or ` : "";
     const broken = (problem: string, cause?: unknown) =>
       new StateFileError(
-        `the twin state file ${this.path} ${problem}. Restore it from a backup, or delete it to start a new twin from the fixture.`,
+        `the twin state file ${this.path} ${problem}. It is left as it is: ${backup}delete it to start a new twin from the fixture ` +
+          `(the stack may then hold objects the new twin does not have: \`pulumi refresh\` drops them).`,
         this.path,
         { cause },
       );
@@ -124,6 +142,9 @@ export class StateFile {
       } finally {
         closeSync(fd);
       }
+      // The state before this change stays beside the file: a file torn or edited by something
+      // else later can be put back from it.
+      keepBackup(this.path, this.backupFile);
       renameSync(temp, this.path);
     } catch (error) {
       try {
@@ -131,10 +152,29 @@ export class StateFile {
       } catch {
         // never created, or already renamed
       }
-      throw new StateFileError(`cannot write the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
+      throw new StateFileError(
+        `cannot write the twin state file ${this.path}: ${(error as Error).message}. Nothing of this change was kept: ` +
+          `free some space or make ${dirname(this.path)} writable (or choose another cluster.embedded.stateFile), then run again`,
+        this.path,
+        { cause: error },
+      );
     }
     syncDirectory(dirname(this.path));
     return this.stamp()!;
+  }
+}
+
+/** Hard-link the current file (if any) as the backup, replacing the previous backup. */
+function keepBackup(file: string, backup: string): void {
+  try {
+    unlinkSync(backup);
+  } catch {
+    // none yet
+  }
+  try {
+    linkSync(file, backup);
+  } catch {
+    // no state yet, or a file system without hard links: no backup, the write goes on
   }
 }
 
