@@ -30,10 +30,27 @@ export const kubeconfigTargetSchema = z.strictObject({
 });
 export type KubeconfigTarget = z.infer<typeof kubeconfigTargetSchema>;
 
-export const clusterTargetSchema = z.union([z.strictObject({ embedded: embeddedTargetSchema.meta({ description: "The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster." }) }), kubeconfigTargetSchema], {
+const embeddedClusterSchema = z.strictObject({ embedded: embeddedTargetSchema.meta({ description: "The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster." }) });
+
+export const clusterTargetSchema = z.union([embeddedClusterSchema, kubeconfigTargetSchema], {
   error: 'must be { embedded: { fixture } } for the embedded twin, or { kubeconfig?, context? } for a real cluster',
 });
 export type ClusterTarget = z.infer<typeof clusterTargetSchema>;
+
+/**
+ * The schema to check a `cluster` input with: the alternative its keys say is meant, so that every
+ * problem inside it is reported (zod's union reports the other alternative's complaint when the meant
+ * one has a wrong type: { embedded: { virtualTime: "yes" } } came out as "embedded is not a known field").
+ */
+export function clusterSchemaFor(value: unknown): z.ZodType<ClusterTarget> {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const real = keys.includes("kubeconfig") || keys.includes("context");
+    if (keys.includes("embedded") && !real) return embeddedClusterSchema;
+    if (real && !keys.includes("embedded")) return kubeconfigTargetSchema;
+  }
+  return clusterTargetSchema;
+}
 
 export function isEmbedded(target: ClusterTarget | undefined): target is { embedded: EmbeddedTarget } {
   return Boolean(target && "embedded" in target);

@@ -60,6 +60,7 @@ const expectedText: Record<string, string> = {
   int: "a whole number",
   number: "a number",
   object: "an object",
+  record: "an object",
   array: "a list",
   boolean: "true or false",
   string: "a string",
