@@ -120,6 +120,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
   const ref = { ...kinds.kataConfig, name: id };
   const progress = new KataProgress();
   let last: KataConfig | undefined;
+  let applied = false;
   try {
     await waitFor({
       client,
@@ -130,6 +131,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       onProgress: (text) => say.status?.(text),
       start: async () => {
         await client.apply(desiredObject(inputs));
+        applied = true;
         say.line(`applied to ${client.description}; following the nodes`);
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
@@ -143,6 +145,8 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       },
     });
   } catch (error) {
+    // Refused before the object was written (no right, the webhook, another stack's): nothing to keep.
+    if (!applied && operation === "create") throw error;
     // Keep what exists in state so the next `pulumi up` resumes with an update.
     const outs = outputsOf(inputs, last);
     throw new PartialStateError(`${(error as Error).message}`, id, { ...outs, [PROVIDER_KEY]: inputs[PROVIDER_KEY] });

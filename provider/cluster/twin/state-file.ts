@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { KubeObject } from "../../k8s/meta";
@@ -69,7 +69,7 @@ export class StateFile {
     this.lockFile = `${path}.lock`;
   }
 
-  /** The copy of the state before the last change, kept beside the file. */
+  /** A second copy of the last state written, kept beside the file. */
   get backupFile(): string {
     return `${this.path}.bak`;
   }
@@ -109,7 +109,7 @@ export class StateFile {
     } catch (error) {
       throw new StateFileError(`cannot read the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
     }
-    const backup = existsSync(this.backupFile) ? `restore the state before the last change with \`cp ${this.backupFile} ${this.path}\`, or ` : "";
+    const backup = existsSync(this.backupFile) ? `restore the last state the twin wrote from its copy with \`cp ${this.backupFile} ${this.path}\`, or ` : "";
     const broken = (problem: string, cause?: unknown) =>
       new StateFileError(
         `the twin state file ${this.path} ${problem}. It is left as it is: ${backup}delete it to start a new twin from the fixture ` +
@@ -133,25 +133,9 @@ export class StateFile {
   /** Atomic replace: temp file, fsync, rename, fsync the directory. Returns the new stamp. */
   write(state: TwinState): FileStamp {
     const text = JSON.stringify({ format: stateFormat, version: 1, ...state }, null, 1) + "\n";
-    const temp = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
     try {
-      const fd = openSync(temp, "w");
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      // The state before this change stays beside the file: a file torn or edited by something
-      // else later can be put back from it.
-      keepBackup(this.path, this.backupFile);
-      renameSync(temp, this.path);
+      replaceAtomically(this.path, text);
     } catch (error) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // never created, or already renamed
-      }
       throw new StateFileError(
         `cannot write the twin state file ${this.path}: ${(error as Error).message}. Nothing of this change was kept: ` +
           `free some space or make ${dirname(this.path)} writable (or choose another cluster.embedded.stateFile), then run again`,
@@ -159,22 +143,36 @@ export class StateFile {
         { cause: error },
       );
     }
+    // A second copy: a file torn or edited in place by something else can be put back from it.
+    try {
+      replaceAtomically(this.backupFile, text);
+    } catch {
+      // the state itself is written; a missing copy only means no restore from it
+    }
     syncDirectory(dirname(this.path));
     return this.stamp()!;
   }
 }
 
-/** Hard-link the current file (if any) as the backup, replacing the previous backup. */
-function keepBackup(file: string, backup: string): void {
+/** Temp file, fsync, rename over `file`: a reader sees the old text or the new one, never half. */
+function replaceAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
   try {
-    unlinkSync(backup);
-  } catch {
-    // none yet
-  }
-  try {
-    linkSync(file, backup);
-  } catch {
-    // no state yet, or a file system without hard links: no backup, the write goes on
+    const fd = openSync(temp, "w");
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw error;
   }
 }
 
