@@ -42,6 +42,7 @@ describe("a 1,000-worker cluster through the real CLI", () => {
 
     expect((await project.outputs()).resources).toEqual({ big: { readyNodeCount: WORKERS, nodeCount: WORKERS, runtimeClass: "kata" } });
     const lines = reportLines(result.output, LABEL);
+    process.stderr.write(`[large-cluster] ${lines.length} progress lines:\n${lines.join("\n")}\n`);
     // Thousands of node transitions (waiting, installing, installed for each worker) make a few dozen lines.
     expect(lines.length).toBeLessThan(100);
     const nodeLines = lines.filter((l) => l.startsWith("worker-"));
@@ -53,6 +54,6 @@ describe("a 1,000-worker cluster through the real CLI", () => {
     expect(lines.at(-1)).toBe(`kata is ready on ${WORKERS} node(s); RuntimeClass "kata" exists`);
     // The whole CLI output stays small (outputs printed once, no per-node lists in messages).
     expect(result.output.length).toBeLessThan(40_000);
-    await withTwin(twin, async (cluster) => expect((await cluster.list(kinds.kataConfig)).map((k) => k.metadata.name)).toEqual(["big-kataconfig"]));
+    await withTwin({ ...twin, fixture: path.join(project.programDir, "workers.yaml") }, async (cluster) => expect((await cluster.list(kinds.kataConfig)).map((k) => k.metadata.name)).toEqual(["big-kataconfig"]));
   });
 });
