@@ -1,15 +1,28 @@
 import { dynamicProviderGuard } from "./engine-guard";
+import type * as kataHandlers from "./kata/handlers";
 import type { HandlerContext } from "./lifecycle/context";
-import * as kata from "./kata/handlers";
-import { checkClusterReachable, checkResultForEngine } from "./lifecycle/reachable";
-import * as mhc from "./mhc/handlers";
-import { connect } from "./wiring/connect";
+import type { CheckResult } from "./lifecycle/inputs";
+import type * as mhcHandlers from "./mhc/handlers";
 
 // The handlers as the Node dynamic provider host calls them. That host has no engine connection:
 // progress goes to stdout, which the engine shows as the stack's messages; it passes no timeouts and
 // its cancel does nothing, so each wait stops by its own limit (the resource's `timeouts` input) or
 // when the engine that started the process goes away (the engine guard). Check also proves a real
 // cluster can be used, and hands the engine its failures in the form it prints safely.
+//
+// Each resource's code, and the cluster backends, load on first use: a provider process that only
+// checks a KataConfig's inputs loads neither MachineHealthCheck's models nor a twin nor a client.
+
+const kata = lazy(() => import("./kata/handlers"));
+const mhc = lazy(() => import("./mhc/handlers"));
+const reachable = lazy(() => import("./lifecycle/reachable"));
+const connect: HandlerContext["connect"] = async (target) => (await import("./wiring/connect")).connect(target);
+
+/** A check result as the engine gets it: a real cluster proved usable, failures path-first. */
+async function engineCheck(result: CheckResult): Promise<CheckResult> {
+  const { checkClusterReachable, checkResultForEngine } = await reachable();
+  return checkResultForEngine(await checkClusterReachable(context, result));
+}
 
 const guard = dynamicProviderGuard();
 
@@ -26,21 +39,31 @@ function tracked<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (
   return (...args) => (guard ? guard.track(handler(...args)) : handler(...args));
 }
 
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+type KataInputs = kataHandlers.KataConfigInputs;
+type KataOutputs = kataHandlers.KataConfigOutputs;
+type MhcInputs = mhcHandlers.MachineHealthCheckInputs;
+type MhcOutputs = mhcHandlers.MachineHealthCheckOutputs;
+
 export const providers = {
   kataConfig: {
-    check: async (olds: Record<string, unknown>, news: Record<string, unknown>) => checkResultForEngine(await checkClusterReachable(context, kata.check(olds, news))),
-    diff: kata.diff,
-    create: tracked((inputs: kata.KataConfigInputs) => kata.create(context, inputs)),
-    read: tracked((id: string, props: kata.KataConfigOutputs) => kata.read(context, id, props)),
-    update: tracked((id: string, olds: kata.KataConfigOutputs, news: kata.KataConfigInputs) => kata.update(context, id, olds, news)),
-    delete: tracked((id: string, props: kata.KataConfigOutputs) => kata.remove(context, id, props)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => engineCheck(handlers.check(olds, news))),
+    diff: (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.diff(id, olds, news)),
+    create: tracked((inputs: KataInputs) => kata().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: KataOutputs, news: KataInputs) => kata().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.remove(context, id, props))),
   },
   machineHealthCheck: {
-    check: async (olds: Record<string, unknown>, news: Record<string, unknown>) => checkResultForEngine(await checkClusterReachable(context, mhc.check(olds, news))),
-    diff: tracked((id: string, olds: mhc.MachineHealthCheckOutputs, news: mhc.MachineHealthCheckInputs) => mhc.diff(context, id, olds, news)),
-    create: tracked((inputs: mhc.MachineHealthCheckInputs) => mhc.create(context, inputs)),
-    read: tracked((id: string, props: mhc.MachineHealthCheckOutputs) => mhc.read(context, id, props)),
-    update: tracked((id: string, olds: mhc.MachineHealthCheckOutputs, news: mhc.MachineHealthCheckInputs) => mhc.update(context, id, olds, news)),
-    delete: tracked((id: string, props: mhc.MachineHealthCheckOutputs) => mhc.remove(context, id, props)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().then((handlers) => engineCheck(handlers.check(olds, news))),
+    diff: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.diff(context, id, olds, news))),
+    create: tracked((inputs: MhcInputs) => mhc().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.remove(context, id, props))),
   },
 };

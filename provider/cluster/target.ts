@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "yaml";
 import { z } from "zod";
 import { goDurationSchema } from "../k8s/duration";
 import { quoted } from "../k8s/quote";
@@ -56,8 +55,12 @@ export function isEmbedded(target: ClusterTarget | undefined): target is { embed
   return Boolean(target && "embedded" in target);
 }
 
+let foundPackageRoot: string | undefined;
+
 /** The package's own directory (fixtures ship there), from the source or the built files alike. */
-export const packageRoot = findPackageRoot(__dirname);
+export function packageRoot(): string {
+  return (foundPackageRoot ??= findPackageRoot(__dirname));
+}
 
 function findPackageRoot(from: string): string {
   for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -76,7 +79,7 @@ export function resolveFixture(fixture: string, cwd = process.cwd()): string {
 
 function findFixture(fixture: string, cwd: string): { found?: string; candidates: string[] } {
   const names = /\.ya?ml$/.test(fixture) ? [fixture] : [fixture, `${fixture}.yaml`];
-  const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot, name), path.resolve(packageRoot, "fixtures", name)]);
+  const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot(), name), path.resolve(packageRoot(), "fixtures", name)]);
   const found = candidates.find((c) => fs.existsSync(c));
   return found ? { found, candidates } : { candidates };
 }
@@ -99,7 +102,7 @@ export function fixtureProblem(fixture: string, cwd = process.cwd()): string | u
   } catch (error) {
     return `the fixture file ${found} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
-  const shipped = path.join(packageRoot, "fixtures");
+  const shipped = path.join(packageRoot(), "fixtures");
   if (!within(real, realDir(cwd)) && !within(real, realDir(shipped))) {
     return `must be a file inside the program's directory (${cwd}) or a fixture the package ships (${shippedFixtures(shipped)}); ${quoted(fixture)} is ${real}`;
   }
@@ -149,7 +152,6 @@ export function clusterIdentity(target: ClusterTarget | undefined, cwd = process
   return `kubeconfig:${target?.context ?? "(current context)"}:${serverOf(target?.kubeconfig, target?.context) ?? "(ambient)"}`;
 }
 
-
 interface KubeconfigFile {
   "current-context"?: string;
   contexts?: Array<{ name: string; context?: { cluster?: string } }>;
@@ -161,7 +163,8 @@ function serverOf(kubeconfig: string | undefined, context: string | undefined): 
   if (!kubeconfig) return undefined;
   let file: KubeconfigFile;
   try {
-    file = (yaml.parse(kubeconfig) ?? {}) as KubeconfigFile;
+    // Loaded here only: a process that never compares kubeconfigs does not load a YAML parser.
+    file = ((require("yaml") as typeof import("yaml")).parse(kubeconfig) ?? {}) as KubeconfigFile;
   } catch {
     return undefined;
   }

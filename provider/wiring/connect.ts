@@ -12,7 +12,7 @@ export const DEFAULT_TIME_SCALE = 60;
 export async function connect(target: ClusterTarget | undefined): Promise<ClusterClient> {
   if (isEmbedded(target)) return openTwin(target.embedded);
   // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
-  const kubernetes = require("../cluster/kubernetes") as typeof import("../cluster/kubernetes");
+  const kubernetes = await import("../cluster/kubernetes");
   return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined);
 }
 
