@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject } from "../../provider/k8s/meta";
 import { ClusterError, isClusterError } from "../../provider/cluster/errors";
+import { immutableList } from "../../provider/cluster/immutable";
 import { ObjectStore, type StoreEvent } from "../../provider/cluster/twin/store";
 
 const start = new Date("2025-01-01T00:00:00Z");
@@ -153,6 +154,35 @@ describe("object store: updates", () => {
     expect(codeOf(() => store.patch(widgetRef("w"), { metadata: { name: "other" } }))).toBe("Invalid");
     expect(codeOf(() => store.patch(widgetRef("nope"), { spec: {} }))).toBe("NotFound");
     expect(() => store.patch(widgetRef("nope"), { spec: {} })).toThrow("Widget nope not found");
+  });
+
+  it("patch checks the metadata it touches, with the field's path", () => {
+    const { store } = newStore();
+    store.apply(widget("w", {}, { labels: { a: "1" } }));
+    expect(() => store.patch(widgetRef("w"), { metadata: { labels: { "bad key!": "x" } } })).toThrow(/Widget w is invalid: metadata\.labels\["bad key!"\]/);
+    expect(() => store.patch(widgetRef("w"), { metadata: { finalizers: [""] } })).toThrow(/metadata\.finalizers\[0\]/);
+    expect(() => store.patch(widgetRef("w"), { metadata: { annotations: { note: 1 } } })).toThrow(/metadata\.annotations/);
+    expect(store.patch(widgetRef("w"), { metadata: { annotations: { note: "ok" } }, spec: { size: 2 } }).metadata).toMatchObject({ labels: { a: "1" }, annotations: { note: "ok" } });
+  });
+
+  it("keeps what a write hands it that is already immutable, copies and freezes the rest", () => {
+    const { store } = newStore();
+    store.apply(widget("w", { size: 1 }));
+    const names = immutableList(["node-a", "node-b"]);
+    const mutable = { phase: "A" };
+    const written = store.patchStatus(widgetRef("w"), { names, detail: mutable });
+    const stored = store.peek(widgetRef("w"))!.status as { names: readonly string[]; detail: { phase: string } };
+    expect(stored.names).toBe(names);
+    expect(stored.detail).not.toBe(mutable);
+    mutable.phase = "changed";
+    expect(stored.detail.phase).toBe("A");
+    expect(Object.isFrozen(stored.detail)).toBe(true);
+    expect(written).toBe(store.peek(widgetRef("w")));
+    // The same status again is no change; the unchanged spec of a patched object is the stored one.
+    expect(store.patchStatus(widgetRef("w"), { names, detail: { phase: "A" } }).metadata.resourceVersion).toBe(written.metadata.resourceVersion);
+    const patched = store.patch(widgetRef("w"), { metadata: { annotations: { note: "x" } } });
+    expect(patched.spec).toBe(written.spec);
+    expect(patched.status).toBe(written.status);
   });
 
   it("patchStatus replaces only status, and NotFound for absent objects", () => {

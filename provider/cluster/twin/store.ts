@@ -13,6 +13,7 @@ import {
 } from "../../k8s/meta";
 import { formatIssues } from "../../k8s/property-path";
 import { ClusterError, notFound } from "../errors";
+import { immutable, immutableCopy } from "../immutable";
 import { applyMergePatch, isPlainObject } from "./merge-patch";
 
 // The twin's object store: what the API server and etcd do for the handlers, in memory and synchronous.
@@ -20,6 +21,9 @@ import { applyMergePatch, isPlainObject } from "./merge-patch";
 // business (namespace absent = cluster-scoped). Stored objects are deep-frozen and replaced, never
 // changed in place: get and list hand out copies; peek, peekList and the writes hand out the stored
 // objects themselves (read-only), which is what lets controllers list thousands of nodes per change.
+// A write keeps the parts of what it is given that are already immutable (provider/cluster/immutable.ts:
+// the unchanged parts of a stored object a controller read and changed, a list it built once) and
+// copies the rest, so that it costs what changed rather than the size of the object.
 
 export type StoreOperation = "CREATE" | "UPDATE" | "DELETE";
 
@@ -217,18 +221,21 @@ export class ObjectStore {
       cleaned = { ...patch, metadata: metaPatch };
     }
     const { status: _status, ...base } = existing;
+    // New along the paths the patch touches, the stored (immutable) parts elsewhere: no copy needed.
     const merged = applyMergePatch(base, cleaned) as KubeObject;
-    return this.update<T>(existing, validated(merged));
+    checkWritable(touchedMetadata(merged, cleaned.metadata));
+    return this.update<T>(existing, merged);
   }
 
   /** Replace the status subresource. Never bumps generation, never runs admission. */
   patchStatus<T extends KubeObject = KubeObject>(ref: ObjectRef, status: unknown): T {
     const existing = this.lookup(requireName(ref));
     if (!existing) throw notFound(ref);
+    const nextStatus = status === undefined || status === null ? undefined : immutableCopy(status);
+    if (isDeepStrictEqual(existing.status, nextStatus)) return existing as T;
     const next: KubeObject = { ...existing, metadata: { ...existing.metadata } };
-    if (status === undefined || status === null) delete next.status;
-    else next.status = structuredClone(status);
-    if (isDeepStrictEqual(existing, next)) return existing as T;
+    if (nextStatus === undefined) delete next.status;
+    else next.status = nextStatus;
     return this.write(next, "MODIFIED") as T;
   }
 
@@ -244,11 +251,11 @@ export class ObjectStore {
     return true;
   }
 
+  /** Write a candidate its caller has checked (what it takes from the stored object was checked when written). */
   private update<T extends KubeObject>(existing: KubeObject, candidate: KubeObject): T {
     const metadata = normalizedMeta(candidate.metadata);
     const next: KubeObject = { ...candidate, metadata };
     if (existing.status !== undefined) next.status = existing.status;
-    checkWritable(next);
     const what = describeRef(refOf(existing));
     if (existing.metadata.deletionTimestamp) {
       const before = existing.metadata.finalizers ?? [];
@@ -264,7 +271,8 @@ export class ObjectStore {
     const specChanged = !isDeepStrictEqual(bodyOf(existing), bodyOf(next));
     metadata.generation = (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (isDeepStrictEqual(existing, next)) return existing as T;
+    // The same kind and status: nothing changed when neither the body nor the metadata did.
+    if (!specChanged && isDeepStrictEqual(existing.metadata, metadata)) return existing as T;
     this.admit(next, "UPDATE");
     if (metadata.deletionTimestamp && (metadata.finalizers ?? []).length === 0) {
       this.remove(next);
@@ -344,7 +352,7 @@ export class ObjectStore {
     }
     const name = nameKey(ref);
     const known = bucket.has(name);
-    bucket.set(name, deepFreeze(object));
+    bucket.set(name, immutable(object));
     const sortedKind = this.sortedKinds.get(key);
     const place = sortedKind?.places.get(name);
     if (known && sortedKind && place !== undefined) sortedKind.objects[place] = object;
@@ -368,18 +376,9 @@ export class ObjectStore {
 
   private emit(type: WatchEventType, object: KubeObject): void {
     if (this.listeners.size === 0) return;
-    const event = { type, object: deepFreeze(object) };
+    const event = { type, object: immutable(object) };
     for (const listener of this.listeners) listener(event);
   }
-}
-
-/** Stored objects are never changed in place (every write builds a new one), so they can be shared. */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 function kindKey(apiVersion: string, kind: string): string {
@@ -432,10 +431,24 @@ function checkWritable(object: KubeObject): void {
   if (!result.success) throw invalidObject(object, result.error);
 }
 
-/** A checked copy of what a caller wants written: the store never keeps the caller's objects. */
+/**
+ * What a merge patch can have made invalid: the metadata fields it touched (with the name, which the
+ * schema wants). The rest is the stored object's, checked when it was written.
+ */
+function touchedMetadata(merged: KubeObject, metaPatch: unknown): KubeObject {
+  const metadata: Record<string, unknown> = { name: merged.metadata.name };
+  if (merged.metadata.namespace !== undefined) metadata.namespace = merged.metadata.namespace;
+  for (const field of Object.keys(isPlainObject(metaPatch) ? metaPatch : {})) {
+    const value = (merged.metadata as Record<string, unknown>)[field];
+    if (value !== undefined) metadata[field] = value;
+  }
+  return { apiVersion: merged.apiVersion, kind: merged.kind, metadata: metadata as ObjectMeta };
+}
+
+/** A checked copy of what a caller wants written: the store keeps none of the caller's objects but immutable ones. */
 function validated(object: KubeObject): KubeObject {
   checkWritable(object);
-  return structuredClone(object);
+  return immutableCopy(object);
 }
 
 function invalidObject(object: KubeObject, error: z.ZodError): ClusterError {

@@ -223,7 +223,13 @@ export class TwinCluster implements ClusterClient {
   }
 
   private async runTransaction<T>(body: () => T | Promise<T>, events: StoreEvent[]): Promise<T> {
-    const stopRecording = this.store.onChange((event) => events.push(event));
+    // Only what a watcher will be told: a long transaction (an advance over hours of twin time) makes
+    // hundreds of thousands of changes nobody watches.
+    const stopRecording = this.store.onChange((event) => {
+      for (const watcher of this.watchers) {
+        if (watches(watcher.ref, event.object)) return void events.push(event);
+      }
+    });
     let release: (() => void) | undefined;
     try {
       let mustWrite = false;
