@@ -21,7 +21,13 @@ export interface Controller {
   name: string;
   /** The kinds whose changes make it run (besides its wake-ups); unset: any change. */
   watches?: readonly string[];
-  reconcile(client: ClusterClient, now: Date): Promise<ReconcileResult>;
+  /**
+   * One pass. `changes`: what changed among the objects of the watched kinds since the last pass, when
+   * the host can say (the twin); without it (an operator process, the twin's first pass) the
+   * controller reads everything again. A controller that keeps an index of what it read
+   * (ObjectIndex) does per change only the work the change needs.
+   */
+  reconcile(client: ClusterClient, now: Date, changes?: ChangeLog): Promise<ReconcileResult>;
   /**
    * What the controller remembers between passes that no object records (an operator's work queue:
    * back-off counts, pending retries, what it last looked at). A long-running operator keeps this in
@@ -29,6 +35,18 @@ export interface Controller {
    * with the same operator rather than a restarted one.
    */
   memory?: ControllerMemory;
+}
+
+/**
+ * The objects of a controller's watched kinds that changed since its last pass, each once, in its
+ * latest version (a deleted one in its last version, `deleted` set). The controller's own writes are
+ * in it too: a host hands over every change it saw.
+ */
+export type ChangeLog = ReadonlyArray<ObjectChange>;
+
+export interface ObjectChange {
+  object: KubeObject;
+  deleted: boolean;
 }
 
 export interface ControllerMemory {

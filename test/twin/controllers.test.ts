@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Clock } from "../../provider/cluster/clock";
 import { ScaledClock, VirtualClock } from "../../provider/cluster/twin/clock";
@@ -233,5 +236,83 @@ describe("what wakes a controller", () => {
     expect(runs).toEqual(["writer"]); // a kind it does not watch
     await cluster.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "theirs", namespace: "default" } });
     expect(runs).toEqual(["writer", "writer"]); // someone else's ConfigMap
+  });
+});
+
+describe("what a controller is told changed", () => {
+  const configMap = (name: string, data: Record<string, string> = {}): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default" }, data });
+  const cmRef = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", namespace: "default", name });
+
+  /** A controller that records each pass's change log (undefined: read everything) and, once asked, writes a ConfigMap of its own. */
+  function recorder(passes: Array<string[] | undefined>, options: { write?: () => boolean; fail?: () => boolean } = {}): Controller {
+    return {
+      name: "recorder",
+      watches: ["ConfigMap"],
+      async reconcile(client, _now, changes) {
+        passes.push(changes?.map((c) => `${c.deleted ? "-" : ""}${c.object.metadata.name}@${c.object.metadata.resourceVersion}`));
+        if (options.fail?.()) throw new Error("boom");
+        if (options.write?.()) await client.apply(configMap("own", { at: String(passes.length) }));
+        return { changed: false };
+      },
+    };
+  }
+
+  it("everything on its first pass, then each changed object once, in its latest version, deletions marked", async () => {
+    const passes: Array<string[] | undefined> = [];
+    // Runs before the recorder: on a Secret, writes ConfigMap x twice in one pass.
+    const twice: Controller = {
+      name: "twice",
+      watches: ["Secret"],
+      async reconcile(client, _now, changes) {
+        if (!changes?.length) return { changed: false };
+        await client.apply(configMap("x", { v: "1" }));
+        await client.apply(configMap("x", { v: "2" }));
+        return { changed: true };
+      },
+    };
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [twice, recorder(passes)] });
+    await cluster.apply(configMap("a"));
+    await cluster.apply(configMap("b"));
+    await cluster.apply(configMap("a", { v: "1" }));
+    await cluster.delete(cmRef("b"));
+    await cluster.apply({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "default" } });
+    expect(passes).toEqual([undefined, ["a@1"], ["b@2"], ["a@3"], ["-b@4"], ["x@7"]]);
+  });
+
+  it("its own writes, in its next log (without waking it)", async () => {
+    const passes: Array<string[] | undefined> = [];
+    let writes = 1;
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [recorder(passes, { write: () => writes-- > 0 })] });
+    expect(passes).toEqual([undefined]); // it wrote "own" on its first pass, which did not wake it
+    await cluster.apply(configMap("a"));
+    expect(passes).toEqual([undefined, ["own@1", "a@2"]]);
+    await cluster.apply(configMap("c"));
+    expect(passes.at(-1)).toEqual(["c@3"]);
+  });
+
+  it("nothing it can rely on after a pass that failed, or after another process's state was loaded", async () => {
+    const passes: Array<string[] | undefined> = [];
+    let failing = false;
+    const cluster = await TwinCluster.open({ startTime: start, controllers: [recorder(passes, { fail: () => failing })] });
+    await cluster.apply(configMap("a"));
+    failing = true;
+    await expect(cluster.apply(configMap("b"))).rejects.toThrow(/boom/);
+    failing = false;
+    await cluster.apply(configMap("c"));
+    expect(passes).toEqual([undefined, ["a@1"], ["b@2"], undefined]);
+
+    const dir = mkdtempSync(join(tmpdir(), "twin-changes-"));
+    try {
+      const stateFile = join(dir, "twin.json");
+      const shared: Array<string[] | undefined> = [];
+      const mine = await TwinCluster.open({ startTime: start, stateFile, controllers: [recorder(shared)] });
+      await mine.apply(configMap("a"));
+      const other = await TwinCluster.open({ stateFile });
+      await other.apply(configMap("b"));
+      await mine.apply(configMap("c"));
+      expect(shared).toEqual([undefined, ["a@1"], undefined]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { ClusterClient } from "../client";
-import type { Controller, ReconcileResult } from "../controller";
+import type { ChangeLog, Controller, ObjectChange, ReconcileResult } from "../controller";
+import type { KubeObject } from "../../k8s/meta";
 import type { VirtualClock } from "./clock";
 import { StoreClient } from "./store-client";
 import type { ObjectStore } from "./store";
@@ -20,6 +21,8 @@ export interface ReconcileContext {
   readonly now: Date;
   /** The same store as a ClusterClient (no lock, no queue: the transaction holds them). */
   readonly client: ClusterClient;
+  /** What changed among the watched kinds since the controller's last pass; undefined: read everything again. */
+  readonly changes?: ChangeLog;
 }
 
 export interface StoreController {
@@ -30,7 +33,7 @@ export interface StoreController {
 }
 
 export function storeControllerOf(controller: Controller): StoreController {
-  return { name: controller.name, watches: controller.watches, reconcile: ({ client, now }) => controller.reconcile(client, now) };
+  return { name: controller.name, watches: controller.watches, reconcile: ({ client, now, changes }) => controller.reconcile(client, now, changes) };
 }
 
 /** A registered controller and what makes it due: a change of a kind it watches, or its wake-up. */
@@ -39,6 +42,12 @@ interface Entry {
   watches?: ReadonlySet<string>;
   dirty: boolean;
   wakeAt?: Date;
+  /**
+   * What changed among its watched kinds since its last pass, by object (the latest version wins);
+   * undefined until its first pass, after a pass that failed and after the store was loaded anew:
+   * its next pass reads everything.
+   */
+  changes?: Map<string, ObjectChange>;
 }
 
 export class ControllerError extends Error {
@@ -78,9 +87,14 @@ export class ControllerRunner {
     // operator driven by informers would. Its own writes do not wake it: its step already took them
     // into account, unless it says otherwise (`again`). That halves the passes per node update.
     store.onChange((event) => {
+      const kind = event.object.kind;
+      const key = changeKey(event.object);
+      const change = { object: event.object, deleted: event.type === "DELETED" };
       for (const entry of this.entries) {
-        if (entry === this.running) continue;
-        if (!entry.watches || entry.watches.has(event.object.kind)) entry.dirty = true;
+        if (entry.watches && !entry.watches.has(kind)) continue;
+        // Its own writes go into its change log too (its index must hear them), but do not wake it.
+        entry.changes?.set(key, change);
+        if (entry !== this.running) entry.dirty = true;
       }
     });
   }
@@ -96,6 +110,11 @@ export class ControllerRunner {
     this.entries.push({ controller, watches: controller.watches && new Set(controller.watches), dirty: true });
   }
 
+  /** The store was replaced as a whole (another process's state): every controller reads everything again. */
+  resync(): void {
+    for (const entry of this.entries) entry.changes = undefined;
+  }
+
   /** Run the due controllers until none is due; returns the earliest future wake-up asked for. */
   async settle(): Promise<{ wakeAt?: Date; by?: string }> {
     let changedBy: string[] = [];
@@ -107,7 +126,12 @@ export class ControllerRunner {
       for (const entry of due) {
         entry.dirty = false;
         this.running = entry;
-        const result = await this.reconcile(entry.controller, now).finally(() => (this.running = undefined));
+        const changes = entry.changes && [...entry.changes.values()];
+        entry.changes = new Map();
+        const result = await this.reconcile(entry.controller, now, changes).catch((error: unknown) => {
+          entry.changes = undefined; // what it took in of the changes is unknown: it reads everything next time
+          throw error;
+        }).finally(() => (this.running = undefined));
         if (result.changed) changedBy.push(entry.controller.name);
         if (result.again) entry.dirty = true;
         entry.wakeAt = result.wakeAt && result.wakeAt.getTime() > now.getTime() ? result.wakeAt : undefined;
@@ -162,9 +186,9 @@ export class ControllerRunner {
     return true;
   }
 
-  private async reconcile(controller: StoreController, now: Date): Promise<ReconcileResult> {
+  private async reconcile(controller: StoreController, now: Date, changes: ChangeLog | undefined): Promise<ReconcileResult> {
     try {
-      return await controller.reconcile({ store: this.store, now, client: this.client });
+      return await controller.reconcile({ store: this.store, now, client: this.client, ...(changes ? { changes } : {}) });
     } catch (error) {
       if (error instanceof ControllerError) throw error;
       const message = error instanceof Error ? error.message : String(error);
@@ -173,4 +197,8 @@ export class ControllerRunner {
       });
     }
   }
+}
+
+function changeKey(object: KubeObject): string {
+  return `${object.apiVersion}|${object.kind}|${object.metadata.namespace ?? ""}|${object.metadata.name}`;
 }

@@ -308,6 +308,7 @@ export class TwinCluster implements ClusterClient {
     // Another process's changes reach our watchers as the difference between what we saw and what is.
     const seen = this.watchers.size > 0 && this.initialized && state.resourceVersion !== this.store.resourceVersion ? byKey(this.store.dump().objects, keyOf) : undefined;
     this.store.load({ resourceVersion: state.resourceVersion, objects: state.objects });
+    this.runner.resync();
     this.schedule.load(state.schedule);
     this.restoreMemories(state.controllers ?? {});
     this.time.restore(new Date(state.time));
