@@ -76,9 +76,37 @@ export function targetConfigOf(node: Node, pools: readonly MachineConfigPool[], 
   return poolNamed(pools, targetPoolName(node, converged))?.spec?.configuration?.name;
 }
 
+/** What placing a node reads of a pool: the config it targets and whether it brings kata. */
+export interface PoolPlacement {
+  target: string;
+  kata: boolean;
+}
+
 /**
- * Which status list a node belongs in (putNodeOnStatusList's predicates, which exclude each other),
- * with each pool's target and kata flag read once, for many nodes:
+ * What placing nodes in the status lists reads of the pools, read once for many nodes: whether the
+ * cluster is compact, and the kata pool (kata-oc; master when compact) and the pool non-kata workers
+ * go back to (worker; master when compact), each undefined when it does not exist.
+ */
+export interface Placement {
+  converged: boolean;
+  kataPool?: PoolPlacement;
+  workerPool?: PoolPlacement;
+}
+
+export function placementOf(pools: readonly MachineConfigPool[], machineConfigs: readonly MachineConfig[] = []): Placement {
+  const converged = isConvergedCluster(pools);
+  const kataEnabled = kataEnabledFor(converged, machineConfigs);
+  const read = (name: string): PoolPlacement | undefined => {
+    const pool = poolNamed(pools, name);
+    return pool && { target: pool.spec?.configuration?.name ?? "", kata: kataEnabled(pool) };
+  };
+  const kataPool = read(converged ? MASTER_POOL : KATA_POOL);
+  const workerPool = converged ? kataPool : read(WORKER_POOL);
+  return { converged, ...(kataPool ? { kataPool } : {}), ...(workerPool ? { workerPool } : {}) };
+}
+
+/**
+ * Which status list a node belongs in (putNodeOnStatusList's predicates, which exclude each other):
  *
  * | MCD state | other                | kata node          | other node           |
  * |-----------|----------------------|--------------------|----------------------|
@@ -92,38 +120,29 @@ export function targetConfigOf(node: Node, pools: readonly MachineConfigPool[], 
  * target is the pool's config, not the node's desiredConfig: the MCO sets that only right before it
  * starts on the node.
  */
-function placer(pools: readonly MachineConfigPool[], kataEnabled: (pool: MachineConfigPool) => boolean, converged: boolean): (node: Node) => KataNodeList | undefined {
-  const read = (name: string) => {
-    const pool = poolNamed(pools, name);
-    return pool && { target: pool.spec?.configuration?.name ?? "", kata: kataEnabled(pool) };
-  };
-  const kataPool = read(converged ? MASTER_POOL : KATA_POOL);
-  const workerPool = converged ? kataPool : read(WORKER_POOL);
-  return (node) => {
-    const pool = converged || isKataLabelled(node) ? kataPool : workerPool;
-    if (!pool) return undefined;
-    const annotations = node.metadata.annotations;
-    const state = annotations?.[MCO_STATE];
-    const current = annotations?.[MCO_CURRENT_CONFIG];
-    if (state === undefined || current === undefined) return undefined;
-    switch (state) {
-      case "Done":
-        if (current === pool.target) return pool.kata ? "installed" : undefined;
-        return pool.kata ? "waitingToInstall" : "waitingToUninstall";
-      case "Working":
-        return pool.kata ? "installing" : "uninstalling";
-      case "Degraded":
-        return pool.kata ? "failedToInstall" : "failedToUninstall";
-      default:
-        return undefined;
-    }
-  };
+export function placeNode(node: Node, { converged, kataPool, workerPool }: Placement): KataNodeList | undefined {
+  const pool = converged || isKataLabelled(node) ? kataPool : workerPool;
+  if (!pool) return undefined;
+  const annotations = node.metadata.annotations;
+  const state = annotations?.[MCO_STATE];
+  const current = annotations?.[MCO_CURRENT_CONFIG];
+  if (state === undefined || current === undefined) return undefined;
+  switch (state) {
+    case "Done":
+      if (current === pool.target) return pool.kata ? "installed" : undefined;
+      return pool.kata ? "waitingToInstall" : "waitingToUninstall";
+    case "Working":
+      return pool.kata ? "installing" : "uninstalling";
+    case "Degraded":
+      return pool.kata ? "failedToInstall" : "failedToUninstall";
+    default:
+      return undefined;
+  }
 }
 
 /** Which status list a node belongs in, or undefined when it is in none. */
 export function kataListOf(node: Node, pools: readonly MachineConfigPool[], machineConfigs: readonly MachineConfig[] = []): KataNodeList | undefined {
-  const converged = isConvergedCluster(pools);
-  return placer(pools, kataEnabledFor(converged, machineConfigs), converged)(node);
+  return placeNode(node, placementOf(pools, machineConfigs));
 }
 
 /**
@@ -137,16 +156,14 @@ function kataEnabledFor(converged: boolean, machineConfigs: readonly MachineConf
 
 export interface DerivedStatus {
   kataNodes: KataNodes;
-  /** The nodes that set InProgress to Failed, in list order (by name); upstream names the last one it lists. */
+  /** The nodes that set InProgress to Failed, in list order (the twin's lists are by name); upstream names the last one it lists. */
   degraded: DegradedNode[];
 }
 
 /** kataNodes and the Degraded nodes, in one pass over the nodes (updateStatus). */
 export function deriveStatus({ nodes, pools, machineConfigs = [] }: DeriveKataNodesInput): DerivedStatus {
-  const converged = isConvergedCluster(pools);
-  const kataEnabled = kataEnabledFor(converged, machineConfigs);
-  const label = kataNodeLabel(converged);
-  const place = placer(pools, kataEnabled, converged);
+  const placement = placementOf(pools, machineConfigs);
+  const label = kataNodeLabel(placement.converged);
   const lists = new Map<KataNodeList, string[]>();
   const degraded: DegradedNode[] = [];
   let nodeCount = 0;
@@ -154,7 +171,7 @@ export function deriveStatus({ nodes, pools, machineConfigs = [] }: DeriveKataNo
     // nodeCount counts every node with the kata label; the lists hold workers only.
     if (node.metadata.labels?.[label] === "") nodeCount++;
     if (!isListedWorker(node)) continue;
-    const list = place(node);
+    const list = placeNode(node, placement);
     if (!list) continue;
     const name = node.metadata.name ?? "";
     const names = lists.get(list) ?? [];

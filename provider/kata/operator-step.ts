@@ -1,15 +1,15 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Node, Pod, RuntimeClass } from "../k8s/core";
-import { type LabelSelector, selectorMatcher, selectorMatches } from "../k8s/labels";
+import { selectorMatches } from "../k8s/labels";
 import { type Condition, controllerReference, findCondition, toKubeTime } from "../k8s/meta";
-import { deriveStatus, isKataLabelled, isListedWorker, kataNodeLabel } from "./derive";
+import { type DerivedStatus, isListedWorker, kataNodeLabel } from "./derive";
+import { isNodeView, type KataNodeView, kataSelector, scanNodes } from "./node-view";
 import { isConvergedCluster, isPoolUpdating, poolNamed } from "./machine-config";
 import {
   type ContainerRuntimeConfig,
   CRIO_CONFIG,
   EXTENSION_MACHINE_CONFIG,
   KATA_API_VERSION,
-  KATA_ELIGIBLE_LABEL,
   KATA_FINALIZER,
   KATA_KIND,
   KATA_NODE_ROLE_LABEL,
@@ -20,7 +20,6 @@ import {
   type MachineConfig,
   type MachineConfigPool,
   MASTER_POOL,
-  MASTER_ROLE_LABEL,
   MCO_API_VERSION,
   MCO_ROLE_LABEL,
   PEER_PODS_RUNTIME_CLASS,
@@ -56,7 +55,8 @@ export function blockedMessage(runtimeClassName: string): string {
 
 export interface KataOperatorInput {
   kataConfig: KataConfig;
-  nodes: readonly Node[];
+  /** Every Node, or a view that answers for them (the twin's index, kept up to date per change). */
+  nodes: readonly Node[] | KataNodeView;
   /** Every pod in the cluster (the operator lists all namespaces), or why listing them failed. */
   pods: readonly Pod[] | { error: string };
   pools: readonly MachineConfigPool[];
@@ -105,21 +105,22 @@ export interface KataOperatorStep {
 
 export function kataOperatorStep(input: KataOperatorInput): KataOperatorStep {
   const step = emptyStep();
-  const { kataConfig } = input;
+  const { kataConfig, nodes, pools, machineConfigs } = input;
+  const view = isNodeView(nodes) ? nodes : scanNodes({ kataConfig, nodes, pools, machineConfigs });
   // Reconcile: the removal waits while an installation or an update runs (isInstalling, isUpdating).
   if (kataConfig.metadata.deletionTimestamp && !installOrUpdateRunning(kataConfig.status)) {
     if (!hasFinalizer(kataConfig)) return step; // the API server has let it go already
-    return processDeleteRequest(input, step);
+    return processDeleteRequest(input, view, step);
   }
-  return processInstallRequest(input, step);
+  return processInstallRequest(input, view, step);
 }
 
 /** processKataConfigInstallRequest, then Reconcile's status write and processLogLevel. */
-function processInstallRequest(input: KataOperatorInput, step: KataOperatorStep): KataOperatorStep {
-  const { kataConfig, nodes, pools, machineConfigs, now } = input;
+function processInstallRequest(input: KataOperatorInput, nodes: KataNodeView, step: KataOperatorStep): KataOperatorStep {
+  const { kataConfig, pools, machineConfigs, now } = input;
   const spec = kataConfig.spec ?? {};
   // checkNodeEligibility runs before anything is written: no finalizer, no status, back-off retries.
-  if (spec.checkNodeEligibility && !spec.enablePeerPods && !nodes.some((n) => n.metadata.labels?.[KATA_ELIGIBLE_LABEL] === "true")) {
+  if (spec.checkNodeEligibility && !spec.enablePeerPods && !nodes.anyEligible()) {
     return { ...step, outcome: { kind: "error", message: messages.noEligibleNodes } };
   }
   const converged = isConvergedCluster(pools);
@@ -135,20 +136,12 @@ function processInstallRequest(input: KataOperatorInput, step: KataOperatorStep)
   }
   const mcoUpdating = isPoolUpdating(pools, machinePool) || (!converged && isPoolUpdating(pools, WORKER_POOL));
 
-  let view: readonly Node[] = nodes;
   if (!converged) {
     // updateNodeLabels: workers that match get the kata-oc role, labelled ones that no longer match lose it.
-    const matches = kataSelectorMatcher(kataConfig, false);
-    for (const node of nodes) {
-      if (!isListedWorker(node)) continue;
-      const matching = matches(node);
-      if (matching && !isKataLabelled(node)) step.labelNodes.push(nameOf(node));
-      if (!matching && isKataLabelled(node)) step.unlabelNodes.push(nameOf(node));
-    }
-    if (step.labelNodes.length + step.unlabelNodes.length > 0) {
-      view = withKataLabels(nodes, step.labelNodes, step.unlabelNodes);
-      if (!mcoUpdating) status.waitingForMcoToStart = true;
-    }
+    const { label, unlabel } = nodes.labelChanges();
+    step.labelNodes = label;
+    step.unlabelNodes = unlabel;
+    if (step.labelNodes.length + step.unlabelNodes.length > 0 && !mcoUpdating) status.waitingForMcoToStart = true;
     if (!poolNamed(pools, KATA_POOL)) step.createKataPool = kataPool();
   } else if (!mcExists) {
     status.waitingForMcoToStart = true;
@@ -162,7 +155,7 @@ function processInstallRequest(input: KataOperatorInput, step: KataOperatorStep)
   if (!mcoUpdating && status.waitingForMcoToStart) return finishInstall(input, step, status, converged);
   status.waitingForMcoToStart = false;
 
-  updateStatus(status, view, pools, machineConfigs, now);
+  updateStatus(status, nodes.status(step.labelNodes, step.unlabelNodes), now);
   if (!mcoUpdating) {
     // The MCO is done: back to False, and the RuntimeClass in the same status write.
     setInProgress(status, "False", "", "", now);
@@ -181,8 +174,8 @@ function finishInstall(input: KataOperatorInput, step: KataOperatorStep, status:
 }
 
 /** processKataConfigDeleteRequest. */
-function processDeleteRequest(input: KataOperatorInput, step: KataOperatorStep): KataOperatorStep {
-  const { kataConfig, nodes, pools, machineConfigs, now } = input;
+function processDeleteRequest(input: KataOperatorInput, nodes: KataNodeView, step: KataOperatorStep): KataOperatorStep {
+  const { kataConfig, pools, machineConfigs, now } = input;
   const status = workingCopy(kataConfig.status);
   const converged = isConvergedCluster(pools);
 
@@ -195,8 +188,7 @@ function processDeleteRequest(input: KataOperatorInput, step: KataOperatorStep):
   }
 
   // unlabelNodes: every node the kata selector matches (any role) loses the kata-oc label.
-  const selector = kataSelector(kataConfig, converged);
-  step.unlabelNodes = nodes.filter((n) => isKataLabelled(n) && selectorMatches(selector, n.metadata.labels)).map(nameOf);
+  step.unlabelNodes = nodes.labelledMatching();
   setInProgress(status, "True", reasons.uninstalling, messages.uninstalling, now);
   const mcExists = machineConfigs.some((mc) => mc.metadata.name === EXTENSION_MACHINE_CONFIG);
   if (mcExists) step.deleteMachineConfig = EXTENSION_MACHINE_CONFIG;
@@ -206,8 +198,7 @@ function processDeleteRequest(input: KataOperatorInput, step: KataOperatorStep):
   const mcoUpdating = isPoolUpdating(pools, converged ? MASTER_POOL : WORKER_POOL);
   if (!mcoUpdating && status.waitingForMcoToStart) return writeStatus(step, status, kataConfig);
   status.waitingForMcoToStart = false;
-  const view = step.unlabelNodes.length > 0 ? withKataLabels(nodes, [], step.unlabelNodes) : nodes;
-  updateStatus(status, view, pools, machineConfigs, now);
+  updateStatus(status, nodes.status([], step.unlabelNodes), now);
   if (mcoUpdating) return writeStatus(step, status, kataConfig);
 
   // Done: the pool, the CRI-O config and the finalizer go. The status written after removing the
@@ -227,8 +218,7 @@ function writeStatus(step: KataOperatorStep, status: KataConfigStatus, kataConfi
  * updateStatus: kataNodes from the nodes, and Failed for each node the daemon reports Degraded (set
  * once per such node, so the last one listed is named).
  */
-function updateStatus(status: KataConfigStatus, nodes: readonly Node[], pools: readonly MachineConfigPool[], machineConfigs: readonly MachineConfig[], now: Date): void {
-  const { kataNodes, degraded } = deriveStatus({ nodes, pools, machineConfigs });
+function updateStatus(status: KataConfigStatus, { kataNodes, degraded }: DerivedStatus, now: Date): void {
   status.kataNodes = kataNodes;
   for (const node of degraded) setInProgress(status, "True", reasons.failed, `Node ${node.name} Degraded: ${node.reason}`, now);
 }
@@ -270,24 +260,6 @@ export function crioConfigFor(logLevel: string, converged: boolean): ContainerRu
       containerRuntimeConfig: { logLevel },
     },
   };
-}
-
-/**
- * getKataConfigNodeSelectorAsLabelSelector: the user's selector (none: every worker) plus the NFD
- * label when checkNodeEligibility is set; the master role on a compact cluster, where the user's
- * selector is ignored.
- */
-export function kataSelector(kataConfig: KataConfig, converged: boolean): LabelSelector {
-  if (converged) return { matchLabels: { [MASTER_ROLE_LABEL]: "" } };
-  const selector: LabelSelector = structuredClone(kataConfig.spec?.kataConfigPoolSelector ?? {});
-  if (kataConfig.spec?.checkNodeEligibility) selector.matchLabels = { ...(selector.matchLabels ?? {}), [KATA_ELIGIBLE_LABEL]: "true" };
-  return selector;
-}
-
-/** Whether a node matches the kata selector (nodeMatchesKataSelector), the selector read once. */
-export function kataSelectorMatcher(kataConfig: KataConfig, converged: boolean): (node: Node) => boolean {
-  const matches = selectorMatcher(kataSelector(kataConfig, converged));
-  return (node) => matches(node.metadata.labels);
 }
 
 /** The nodes that get kata: the workers the kata selector picks (on a compact cluster, the masters). */
@@ -381,24 +353,6 @@ function workingCopy(status: KataConfigStatus | undefined): KataConfigStatus {
 
 function hasFinalizer(kataConfig: KataConfig): boolean {
   return (kataConfig.metadata.finalizers ?? []).includes(KATA_FINALIZER);
-}
-
-/** Nodes as they will be once the operator's label changes are applied. */
-function withKataLabels(nodes: readonly Node[], label: readonly string[], unlabel: readonly string[]): Node[] {
-  const add = new Set(label);
-  const remove = new Set(unlabel);
-  return nodes.map((n) => {
-    const name = nameOf(n);
-    if (!add.has(name) && !remove.has(name)) return n;
-    const labels = { ...(n.metadata.labels ?? {}) };
-    if (add.has(name)) labels[KATA_NODE_ROLE_LABEL] = "";
-    else delete labels[KATA_NODE_ROLE_LABEL];
-    return { ...n, metadata: { ...n.metadata, labels } };
-  });
-}
-
-function nameOf(node: Node): string {
-  return node.metadata.name ?? "";
 }
 
 function emptyStep(): KataOperatorStep {

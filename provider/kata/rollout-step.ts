@@ -3,6 +3,7 @@ import type { Node } from "../k8s/core";
 import { type Condition, toKubeTime } from "../k8s/meta";
 import { currentConfig, desiredConfig, isNodeReady, mcdState } from "./machine-config";
 import { type MachineConfigPool, MCO_CURRENT_CONFIG, MCO_DESIRED_CONFIG, MCO_REASON, MCO_STATE, ZONE_LABEL } from "./model";
+import { SortedNames } from "./sorted-names";
 
 // How the Machine Config Operator rolls a pool to its rendered config (machine-config-operator
 // release-4.17, pkg/controller/node/node_controller.go and status.go), and what the machine-config
@@ -52,16 +53,9 @@ export function daemonStartMs(timings: DaemonTimings): number {
 const NOTHING: { patch?: NodePatch; wakeAt?: Date } = Object.freeze({});
 
 export function daemonStep(node: Node, now: Date, timings: DaemonTimings): { patch?: NodePatch; wakeAt?: Date } {
-  const annotations = node.metadata.annotations ?? {};
   // Most nodes, most of the time: nothing to do.
-  if (
-    annotations[MCD_ATTEMPT_ANNOTATION] === undefined &&
-    annotations[NODE_FAULT_ANNOTATION] === undefined &&
-    annotations[MCO_STATE] === "Done" &&
-    annotations[MCO_DESIRED_CONFIG] === annotations[MCO_CURRENT_CONFIG]
-  ) {
-    return NOTHING;
-  }
+  if (daemonIdle(node)) return NOTHING;
+  const annotations = node.metadata.annotations ?? {};
   const name = node.metadata.name ?? "";
   const attempt = parseAttempt(annotations[MCD_ATTEMPT_ANNOTATION]);
   const fault = annotations[NODE_FAULT_ANNOTATION];
@@ -94,6 +88,21 @@ export function daemonStep(node: Node, now: Date, timings: DaemonTimings): { pat
     patch: { node: name, annotations: working ? {} : { [MCO_STATE]: "Working" }, unschedulable: true },
     wakeAt: new Date(doneAt),
   };
+}
+
+/**
+ * Whether the daemon has nothing to do on the node, now or later, until the node changes: no attempt
+ * under way (the only thing that makes daemonStep depend on the time), and nothing that would start
+ * one: a fault it already reports, or no desired config that differs from the current one or that
+ * it has not finished.
+ */
+export function daemonIdle(node: Node): boolean {
+  const annotations = node.metadata.annotations ?? {};
+  if (annotations[MCD_ATTEMPT_ANNOTATION] !== undefined) return false;
+  const fault = annotations[NODE_FAULT_ANNOTATION];
+  if (fault !== undefined) return annotations[MCO_STATE] === "Degraded" && annotations[MCO_REASON] === fault;
+  const desired = annotations[MCO_DESIRED_CONFIG];
+  return desired === undefined || desired === "" || (desired === annotations[MCO_CURRENT_CONFIG] && annotations[MCO_STATE] === "Done");
 }
 
 /** The daemon's bookkeeping for an attempt on `config` that began at `at` (the node controller writes it when it targets a node). */
@@ -133,52 +142,85 @@ export interface PoolSyncStep {
 }
 
 /**
- * syncMachineConfigPool for one pool and its nodes (the nodes whose primary pool it is): pick the
- * candidates up to maxUnavailable, then compute the status. A pool without a rendered config is
- * left alone; a paused or deleted one gets its status and nothing else.
+ * syncMachineConfigPool for one pool and its nodes (the nodes whose primary pool it is), worked out
+ * from every node as upstream does on each sync: pick the candidates up to maxUnavailable, then
+ * compute the status. A pool without a rendered config is left alone; a paused or deleted one gets
+ * its status and nothing else.
  */
 export function syncPool(pool: MachineConfigPool, nodes: readonly Node[], now: Date): PoolSyncStep {
-  const tally = new PoolTally(pool);
-  for (const node of nodes) tally.add(node);
-  return tally.sync(now);
+  const target = pool.spec?.configuration?.name;
+  if (!target) return { targets: [] };
+  const counts = emptyCounts();
+  for (const node of nodes) countNode(counts, node, target, 1);
+  let targets: Node[] = [];
+  if (!pool.metadata.deletionTimestamp && !pool.spec?.paused) {
+    const max = maxUnavailable(pool, nodes.length);
+    if (typeof max === "string") return { targets: [], error: max };
+    const capacity = capacityLeft(counts, max);
+    const candidates = capacity > 0 ? nodes.filter((node) => isCandidate(node, target)) : [];
+    targets = candidates.length <= capacity ? candidates : [...candidates].sort(nodeOrder).slice(0, capacity);
+  }
+  return poolStep(pool, target, nodes.length, counts, [...counts.degradedReasons.values()], targets, now);
 }
 
 /**
- * syncPool, fed one node at a time: the simulated MCO sorts every node into its pool and counts it
- * in the same pass over the cluster's nodes.
+ * syncPool kept up to date one node at a time, for the simulated MCO: the counts, the degraded nodes
+ * and the candidates in sortNodeList's order, each node moved in or out of them when it changes, so
+ * that a sync costs what changed rather than the pool's size. sync gives what syncPool gives on the
+ * same nodes listed by name (test/kata/node-index.test.ts checks it on random histories).
  */
 export class PoolTally {
-  private readonly target: string | undefined;
-  private readonly members: Node[] = [];
-  private readonly counts = { updated: 0, ready: 0, unavailable: 0, degraded: 0 };
-  private readonly degradedReasons: string[] = [];
-  private failingThisConfig = 0;
+  private target: string | undefined;
+  private readonly members = new Map<string, Node>();
+  private readonly counts = emptyCounts();
+  /** The candidates, each with its sortNodeList key, and the keys in order. */
+  private readonly candidates = new Map<string, string>();
+  private readonly candidateOrder = new SortedNames();
 
-  constructor(readonly pool: MachineConfigPool) {
-    this.target = pool.spec?.configuration?.name;
+  constructor(private current: MachineConfigPool) {
+    this.target = current.spec?.configuration?.name;
   }
 
-  add(node: Node): void {
-    this.members.push(node);
-    if (!this.target) return;
-    const annotations = node.metadata.annotations;
-    const facts = factsOf(node, annotations?.[MCO_STATE], annotations?.[MCO_CURRENT_CONFIG], annotations?.[MCO_DESIRED_CONFIG], this.target);
-    if (facts & UPDATED) {
-      this.counts.updated++;
-      if (facts & READY) this.counts.ready++;
-    }
-    if (facts & UNAVAILABLE) this.counts.unavailable++;
-    if (facts & DEGRADED) {
-      this.counts.degraded++;
-      const reason = node.metadata.annotations?.[MCO_REASON];
-      if (reason) this.degradedReasons.push(`Node ${node.metadata.name} is reporting: ${JSON.stringify(reason)}`);
-    }
-    if (facts & FAILING && annotations?.[MCO_DESIRED_CONFIG] === this.target) this.failingThisConfig++;
+  get pool(): MachineConfigPool {
+    return this.current;
   }
 
-  /** The pool's nodes, in the order added. */
-  get nodes(): readonly Node[] {
-    return this.members;
+  /** A newer version of the pool (its status, paused, maxUnavailable); a new target counts every node again. */
+  set pool(pool: MachineConfigPool) {
+    this.current = pool;
+    const target = pool.spec?.configuration?.name;
+    if (target === this.target) return;
+    const nodes = [...this.members.values()];
+    for (const node of nodes) this.delete(nodeName(node));
+    this.target = target;
+    for (const node of nodes) this.set(node);
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  member(name: string): Node | undefined {
+    return this.members.get(name);
+  }
+
+  /** A node of the pool, new or changed. */
+  set(node: Node): void {
+    const name = nodeName(node);
+    const before = this.members.get(name);
+    if (before && this.target) countNode(this.counts, before, this.target, -1);
+    this.members.set(name, node);
+    if (this.target) countNode(this.counts, node, this.target, 1);
+    this.setCandidate(name, node);
+  }
+
+  /** A node that left the pool, or is gone. */
+  delete(name: string): void {
+    const node = this.members.get(name);
+    if (!node) return;
+    this.members.delete(name);
+    if (this.target) countNode(this.counts, node, this.target, -1);
+    this.setCandidate(name, undefined);
   }
 
   sync(now: Date): PoolSyncStep {
@@ -186,24 +228,130 @@ export class PoolTally {
     if (!target) return { targets: [] };
     let targets: Node[] = [];
     if (!pool.metadata.deletionTimestamp && !pool.spec?.paused) {
-      const max = maxUnavailable(pool, members.length);
+      const max = maxUnavailable(pool, members.size);
       if (typeof max === "string") return { targets: [], error: max };
-      if (counts.unavailable < max && this.failingThisConfig < max - counts.unavailable) {
-        // Candidates: not yet given the target, and Ready.
-        const candidates = members.filter((node) => desiredConfig(node) !== target && nodeFacts(node, target) & READY);
-        targets = pickCandidates(candidates, max, counts.unavailable, this.failingThisConfig);
-      }
+      const capacity = capacityLeft(counts, max);
+      // All of them fit: in the cluster's (name) order; otherwise the first in sortNodeList's order.
+      const names = this.candidates.size <= capacity ? [...this.candidates.keys()].sort(compareNames) : this.candidateOrder.first(capacity).map(nameOfKey);
+      targets = names.map((name) => members.get(name)!);
     }
-    // The status describes the pool with the targets given their new config.
-    const after = { ...counts };
-    for (const node of targets) {
-      const was = nodeFacts(node, target);
-      const now = nodeFacts(targeted(node, target), target);
-      after.unavailable += Number(Boolean(now & UNAVAILABLE)) - Number(Boolean(was & UNAVAILABLE));
-      after.degraded += Number(Boolean(now & DEGRADED)) - Number(Boolean(was & DEGRADED));
-    }
-    return { targets: targets.map((n) => n.metadata.name ?? ""), status: calculateStatus(pool, members.length, after, this.degradedReasons, now) };
+    const reasons = [...counts.degradedReasons].sort(([a], [b]) => compareNames(a, b)).map(([, message]) => message);
+    return poolStep(pool, target, members.size, counts, reasons, targets, now);
   }
+
+  /** A candidate keeps its place in the order until it stops being one or its key changes. */
+  private setCandidate(name: string, node: Node | undefined): void {
+    const key = this.target && node && isCandidate(node, this.target) ? nodeOrderKey(node) : undefined;
+    const was = this.candidates.get(name);
+    if (key === was) return;
+    if (was !== undefined) this.candidateOrder.delete(was);
+    if (key === undefined) {
+      this.candidates.delete(name);
+    } else {
+      this.candidates.set(name, key);
+      this.candidateOrder.add(key);
+    }
+  }
+}
+
+/** What status.go counts of a pool's nodes, as sums that a node can be taken out of again. */
+interface PoolCounts {
+  updated: number;
+  ready: number;
+  unavailable: number;
+  degraded: number;
+  /** Nodes failing on the pool's very config: they count against maxUnavailable. */
+  failingThisConfig: number;
+  /** NodeDegraded's message for each degraded node that gives a reason, by node name, in the order counted. */
+  degradedReasons: Map<string, string>;
+}
+
+function emptyCounts(): PoolCounts {
+  return { updated: 0, ready: 0, unavailable: 0, degraded: 0, failingThisConfig: 0, degradedReasons: new Map() };
+}
+
+/** Count a node in (+1) or out (-1): getUpdatedMachines, getReadyMachines, getUnavailableMachines, getDegradedMachines. */
+function countNode(counts: PoolCounts, node: Node, target: string, sign: 1 | -1): void {
+  const name = nodeName(node);
+  const annotations = node.metadata.annotations;
+  const desired = annotations?.[MCO_DESIRED_CONFIG];
+  const facts = factsOf(node, annotations?.[MCO_STATE], annotations?.[MCO_CURRENT_CONFIG], desired, target);
+  if (facts & UPDATED) {
+    counts.updated += sign;
+    if (facts & READY) counts.ready += sign;
+  }
+  if (facts & UNAVAILABLE) counts.unavailable += sign;
+  if (facts & DEGRADED) {
+    counts.degraded += sign;
+    const reason = annotations?.[MCO_REASON];
+    if (sign < 0) counts.degradedReasons.delete(name);
+    else if (reason) counts.degradedReasons.set(name, `Node ${name} is reporting: ${JSON.stringify(reason)}`);
+  }
+  if (facts & FAILING && desired === target) counts.failingThisConfig += sign;
+}
+
+/** getAllCandidateMachines: a candidate is not yet given the target, and Ready. */
+function isCandidate(node: Node, target: string): boolean {
+  return desiredConfig(node) !== target && (nodeFacts(node, target) & READY) !== 0;
+}
+
+/**
+ * getAllCandidateMachines' capacity: maxUnavailable less the unavailable nodes and less the nodes
+ * failing on this very config (0: none may start).
+ */
+function capacityLeft(counts: PoolCounts, max: number): number {
+  if (counts.unavailable >= max) return 0;
+  const capacity = max - counts.unavailable;
+  return counts.failingThisConfig >= capacity ? 0 : capacity - counts.failingThisConfig;
+}
+
+/** The targets, and the status of the pool with the targets given their new config (calculateStatus). */
+function poolStep(pool: MachineConfigPool, target: string, machineCount: number, counts: PoolCounts, reasons: string[], targets: readonly Node[], now: Date): PoolSyncStep {
+  const after = { updated: counts.updated, ready: counts.ready, unavailable: counts.unavailable, degraded: counts.degraded };
+  for (const node of targets) {
+    const was = nodeFacts(node, target);
+    const now = nodeFacts(targeted(node, target), target);
+    after.unavailable += Number(Boolean(now & UNAVAILABLE)) - Number(Boolean(was & UNAVAILABLE));
+    after.degraded += Number(Boolean(now & DEGRADED)) - Number(Boolean(was & DEGRADED));
+  }
+  return { targets: targets.map(nodeName), status: calculateStatus(pool, machineCount, after, reasons, now) };
+}
+
+/**
+ * sortNodeList: nodes with a zone label first, by zone, then oldest creationTimestamp first; nodes
+ * without a zone last, oldest first. Upstream's sort is unstable (ties come out in any order); the
+ * twin breaks ties by name. creationTimestamps are RFC 3339 in UTC, so their text sorts by time.
+ */
+function nodeOrder(a: Node, b: Node): number {
+  const za = a.metadata.labels?.[ZONE_LABEL];
+  const zb = b.metadata.labels?.[ZONE_LABEL];
+  if (za !== zb) {
+    if (zb === undefined) return -1;
+    if (za === undefined) return 1;
+    return za < zb ? -1 : 1;
+  }
+  const ca = a.metadata.creationTimestamp ?? "";
+  const cb = b.metadata.creationTimestamp ?? "";
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  return compareNames(nodeName(a), nodeName(b));
+}
+
+/** sortNodeList's order as text that sorts the same way (no part holds a NUL: label values and timestamps cannot). */
+function nodeOrderKey(node: Node): string {
+  const zone = node.metadata.labels?.[ZONE_LABEL];
+  return `${zone === undefined ? "1" : `0${zone}`}\u0000${node.metadata.creationTimestamp ?? ""}\u0000${nodeName(node)}`;
+}
+
+function nameOfKey(key: string): string {
+  return key.slice(key.lastIndexOf("\u0000") + 1);
+}
+
+function nodeName(node: Node): string {
+  return node.metadata.name ?? "";
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const READY = 1;
@@ -253,58 +401,6 @@ export function maxUnavailable(pool: MachineConfigPool, nodeCount: number): numb
   }
   if (!Number.isInteger(result) || result < 0) return `maxUnavailable: invalid value ${String(value)}`;
   return result === 0 ? 1 : result;
-}
-
-/**
- * getAllCandidateMachines and updateCandidateMachines: the candidates (nodes not yet given the
- * target, and Ready) up to the capacity left: maxUnavailable less the unavailable nodes and less the
- * nodes failing on this very config; with more candidates than capacity, in sortNodeList's order.
- */
-export function pickCandidates(candidates: readonly Node[], max: number, unavailable: number, failingThisConfig: number): Node[] {
-  if (unavailable >= max) return [];
-  let capacity = max - unavailable;
-  if (failingThisConfig >= capacity) return [];
-  capacity -= failingThisConfig;
-  if (candidates.length <= capacity) return [...candidates];
-  return firstInNodeOrder(candidates, capacity);
-}
-
-/**
- * sortNodeList: nodes with a zone label first, by zone, then oldest creationTimestamp first; nodes
- * without a zone last, oldest first. Upstream's sort is unstable (ties come out in any order); the
- * twin breaks ties by name.
- */
-export function sortNodeList(nodes: readonly Node[]): Node[] {
-  return firstInNodeOrder(nodes, nodes.length);
-}
-
-/** The first `count` nodes in sortNodeList's order (a selection, without sorting, when few are wanted, as with maxUnavailable 1). */
-function firstInNodeOrder(nodes: readonly Node[], count: number): Node[] {
-  if (count > 8) return [...nodes].sort(nodeOrder).slice(0, count);
-  const picked: Node[] = [];
-  for (let i = 0; i < count; i++) {
-    let best: Node | undefined;
-    for (const node of nodes) if ((!best || nodeOrder(node, best) < 0) && !picked.includes(node)) best = node;
-    picked.push(best!);
-  }
-  return picked;
-}
-
-/** sortNodeList's comparison; creationTimestamps are RFC 3339 in UTC, so their text sorts by time. */
-function nodeOrder(a: Node, b: Node): number {
-  const za = a.metadata.labels?.[ZONE_LABEL];
-  const zb = b.metadata.labels?.[ZONE_LABEL];
-  if (za !== zb) {
-    if (zb === undefined) return -1;
-    if (za === undefined) return 1;
-    return za < zb ? -1 : 1;
-  }
-  const ca = a.metadata.creationTimestamp ?? "";
-  const cb = b.metadata.creationTimestamp ?? "";
-  if (ca !== cb) return ca < cb ? -1 : 1;
-  const na = a.metadata.name ?? "";
-  const nb = b.metadata.name ?? "";
-  return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
 /**

@@ -9,6 +9,8 @@
 // - a Node-less Machine times out under nodeStartupTimeout "1s" (the health check is created seconds after
 //   its Machines), or is pending under 10m / 1h, or is never checked ("0s").
 
+import { Dice, seededRandom } from "../support/random";
+
 export type ConditionState = "True" | "False" | "Unknown";
 
 export interface NodeConditionSpec {
@@ -66,40 +68,6 @@ export interface Scenario {
     template?: "exists" | "missing" | "without-spec-template";
   };
   machines: MachineScenario[];
-}
-
-/** mulberry32: small, fast, and the same everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Dice {
-  constructor(readonly random: () => number) {}
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.random() * (max - min + 1));
-  }
-  pick<T>(values: readonly T[]): T {
-    return values[Math.floor(this.random() * values.length)]!;
-  }
-  weighted<T>(entries: readonly [T, number][]): T {
-    const total = entries.reduce((sum, [, w]) => sum + w, 0);
-    let roll = this.random() * total;
-    for (const [value, weight] of entries) {
-      roll -= weight;
-      if (roll < 0) return value;
-    }
-    return entries[entries.length - 1]![0];
-  }
 }
 
 const HOUR = 3600;

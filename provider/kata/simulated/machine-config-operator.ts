@@ -1,13 +1,14 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ClusterClient } from "../../cluster/client";
-import { type Controller, earlier, type ReconcileResult } from "../../cluster/controller";
+import { type ChangeLog, type Controller, earlier, type ReconcileResult } from "../../cluster/controller";
+import { ObjectIndex } from "../../cluster/object-index";
 import { kinds } from "../../k8s/api-types";
 import type { Node } from "../../k8s/core";
 import type { KubeObject } from "../../k8s/meta";
 import { poolIndexer } from "../machine-config";
 import type { ContainerRuntimeConfig, MachineConfig, MachineConfigPool } from "../model";
 import { BASE_CONFIGURATION_ANNOTATION, poolRendered, renderPool, syncContainerRuntimeConfig } from "../render-step";
-import { daemonStartMs, daemonStep, type NodePatch, PoolTally, targetPatch } from "../rollout-step";
+import { daemonIdle, daemonStartMs, daemonStep, type NodePatch, PoolTally, targetPatch } from "../rollout-step";
 
 // A simulated Machine Config Operator, one pass doing what its controllers and daemons do on a
 // change: the ContainerRuntimeConfig controller, the render controller, the machine-config daemon on
@@ -19,10 +20,11 @@ export function machineConfigController(options: { nodeUpdateMs: number }): Cont
   // What the last render looked at: the pools and MachineConfigs, by resourceVersion. Most passes
   // are about nodes only and need no render.
   let rendered = "";
+  const rollout = new NodeRollout();
   return {
     name: "machine-config-operator",
     watches: ["Node", "MachineConfigPool", "MachineConfig", "ContainerRuntimeConfig"],
-    async reconcile(client, now) {
+    async reconcile(client, now, changes) {
       const result: ReconcileResult = { changed: false };
       const note = (changed: boolean) => void (result.changed ||= changed);
       note(await syncContainerRuntimeConfigs(client, now));
@@ -31,30 +33,25 @@ export function machineConfigController(options: { nodeUpdateMs: number }): Cont
         note(await render(client));
         rendered = await renderKey(client);
       }
+      await rollout.sync(client, changes, await client.list<MachineConfigPool>(kinds.machineConfigPool));
 
-      // One pass over the nodes: the daemon on each (a node finishing or starting its update at
-      // this time), then the node counted in its pool.
-      const pools = await client.list<MachineConfigPool>(kinds.machineConfigPool);
-      const tallies = pools.map((pool) => new PoolTally(pool));
-      const poolOf = poolIndexer(pools);
-      for (let node of await client.list<Node>(kinds.node)) {
-        const step = daemonStep(node, now, options);
+      // The daemon on each node that has something to do (a node finishing or starting its update at
+      // this time), then the node counted in its pool with what the daemon made of it.
+      for (const name of rollout.busyNodes()) {
+        const step = daemonStep(rollout.nodes.get(name)!, now, options);
         result.wakeAt = earlier(result.wakeAt, step.wakeAt);
         if (step.patch) {
-          node = await patchNode(client, step.patch);
+          rollout.nodes.put(await patchNode(client, step.patch));
           result.changed = true;
         }
-        const at = poolOf(node);
-        if (at >= 0) tallies[at]!.add(node);
       }
 
       // The node controller: each pool's candidates, then its status.
-      for (const tally of tallies) {
+      for (const tally of rollout.tallies) {
         const { pool } = tally;
         const step = tally.sync(now);
         for (const name of step.targets) {
-          const node = tally.nodes.find((n) => n.metadata.name === name)!;
-          await patchNode(client, targetPatch(node, pool.spec!.configuration!.name!, now));
+          rollout.nodes.put(await patchNode(client, targetPatch(tally.member(name)!, pool.spec!.configuration!.name!, now)));
           result.changed = true;
           result.wakeAt = earlier(result.wakeAt, new Date(now.getTime() + daemonStartMs(options)));
         }
@@ -66,6 +63,63 @@ export function machineConfigController(options: { nodeUpdateMs: number }): Cont
       return result;
     },
   };
+}
+
+/**
+ * The nodes as the MCO's controllers see them, kept up to date from the changes since the last pass:
+ * each pool's tally (PoolTally) and the nodes the daemon has something to do on. Upstream's node
+ * controller counts a pool's nodes afresh on every sync and each node's daemon acts on its own node
+ * only; the twin does the same work per changed node, so that a pass costs what changed rather than
+ * the size of the cluster.
+ */
+class NodeRollout {
+  readonly nodes = new ObjectIndex<Node>(kinds.node, (before, after) => this.nodeChanged(before, after));
+  tallies: PoolTally[] = [];
+  /** What pool membership and the tallies depend on: each pool's name, node selector and target. */
+  private poolBasis: string | undefined;
+  private poolOf: (node: Node) => number = () => -1;
+  /** Each node's pool, as an index into tallies (-1: none). */
+  private readonly memberOf = new Map<string, number>();
+  /** The nodes whose daemon has something to do, or a time to wait for (daemonIdle is false). */
+  private readonly busy = new Set<string>();
+
+  /** Up to date with the nodes (their changes, or a new list) and the pools. */
+  async sync(client: ClusterClient, changes: ChangeLog | undefined, pools: readonly MachineConfigPool[]): Promise<void> {
+    const basis = JSON.stringify(pools.map((p) => [p.metadata.name, p.spec?.nodeSelector, p.spec?.configuration?.name]));
+    if (basis !== this.poolBasis) {
+      // New pools, or a pool that selects other nodes: sort every node into its pool again.
+      this.poolBasis = basis;
+      this.poolOf = poolIndexer(pools);
+      this.tallies = pools.map((pool) => new PoolTally(pool));
+      this.memberOf.clear();
+      for (const node of this.nodes.values()) this.join(node);
+    } else {
+      this.tallies.forEach((tally, at) => (tally.pool = pools[at]!));
+    }
+    await this.nodes.sync(client, changes);
+  }
+
+  /** The busy nodes, in the cluster's (name) order. */
+  busyNodes(): string[] {
+    return [...this.busy].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private nodeChanged(before: Node | undefined, after: Node | undefined): void {
+    const name = (before ?? after)!.metadata.name ?? "";
+    const at = this.memberOf.get(name) ?? -1;
+    if (at >= 0) this.tallies[at]!.delete(name);
+    this.memberOf.delete(name);
+    this.busy.delete(name);
+    if (after) this.join(after);
+  }
+
+  private join(node: Node): void {
+    const name = node.metadata.name ?? "";
+    const at = this.poolOf(node);
+    this.memberOf.set(name, at);
+    if (at >= 0) this.tallies[at]!.set(node);
+    if (!daemonIdle(node)) this.busy.add(name);
+  }
 }
 
 /** The ContainerRuntimeConfig controller: each CRC's generated MachineConfigs, and its status. */

@@ -1,11 +1,11 @@
 import type { ClusterClient } from "../../cluster/client";
 import { type Controller, type ControllerMemory, earlier, type ReconcileResult } from "../../cluster/controller";
+import { ObjectIndex } from "../../cluster/object-index";
 import { kinds } from "../../k8s/api-types";
 import type { KubeObject } from "../../k8s/meta";
 import type { Node, Pod, RuntimeClass } from "../../k8s/core";
 import { findCondition } from "../../k8s/meta";
-import { isWorker } from "../derive";
-import { isConvergedCluster, poolNamed } from "../machine-config";
+import { poolNamed } from "../machine-config";
 import {
   type ContainerRuntimeConfig,
   CRIO_CONFIG,
@@ -16,10 +16,10 @@ import {
   type MachineConfig,
   type MachineConfigPool,
   MASTER_POOL,
-  MCO_STATE,
   WORKER_POOL,
 } from "../model";
-import { kataOperatorStep, type KataOperatorStep, kataSelectorMatcher, type ReconcileOutcome } from "../operator-step";
+import { KataNodeIndex } from "../node-index";
+import { kataOperatorStep, type KataOperatorStep, type ReconcileOutcome } from "../operator-step";
 
 // A simulated sandboxed containers operator: the pure reconcile (operator-step.ts) applied through a
 // ClusterClient, for the twin and the dev cluster's operator process, with the part of
@@ -38,6 +38,10 @@ import { kataOperatorStep, type KataOperatorStep, kataSelectorMatcher, type Reco
 //   the back-off resets only when a reconcile succeeds.
 // The changes are found by comparing a digest of those facts with the one at the last reconcile.
 // Unlike upstream, a node's creation or deletion always changes the digest, so it always counts.
+//
+// Upstream reads every node on each reconcile. The twin keeps what a reconcile reads of the nodes in
+// an index per KataConfig (KataNodeIndex), brought up to date from the changes since the last pass,
+// so that a reconcile costs what changed rather than the size of the cluster; the answers are the same.
 
 /** controller-runtime's default per-item back-off (workqueue.DefaultControllerRateLimiter). */
 export const BACKOFF_BASE_MS = 5;
@@ -59,6 +63,11 @@ interface QueueEntry {
 
 export function kataOperatorController(): Controller & { memory: ControllerMemory } {
   const queue = new Map<string, QueueEntry>();
+  /** What each KataConfig's reconcile reads of the nodes, by KataConfig name. */
+  const views = new Map<string, KataNodeIndex>();
+  const nodes = new ObjectIndex<Node>(kinds.node, (before, after) => {
+    for (const view of views.values()) view.update(before, after);
+  });
   return {
     name: "kataconfig-operator",
     watches: ["KataConfig", "Node", "MachineConfigPool"],
@@ -72,21 +81,26 @@ export function kataOperatorController(): Controller & { memory: ControllerMemor
         }
       },
     },
-    async reconcile(client, now) {
+    async reconcile(client, now, changes) {
       const result: ReconcileResult = { changed: false };
       const kataConfigs = await client.list<KataConfig>(kinds.kataConfig);
       for (const name of queue.keys()) if (!kataConfigs.some((k) => k.metadata.name === name)) queue.delete(name);
+      for (const name of views.keys()) if (!kataConfigs.some((k) => k.metadata.name === name)) views.delete(name);
+      await nodes.sync(client, changes);
       if (kataConfigs.length === 0) return result;
-      const [nodes, pools] = await Promise.all([client.list<Node>(kinds.node), client.list<MachineConfigPool>(kinds.machineConfigPool)]);
+      const [pools, machineConfigs] = await Promise.all([client.list<MachineConfigPool>(kinds.machineConfigPool), client.list<MachineConfig>(kinds.machineConfig)]);
       for (const kataConfig of kataConfigs) {
         const name = kataConfig.metadata.name ?? "";
         const entry = queue.get(name) ?? { failures: 0 };
         queue.set(name, entry);
-        const watched = watchedFacts(nodes, pools, kataConfig);
+        const view = views.get(name) ?? new KataNodeIndex();
+        views.set(name, view);
+        view.rebase(kataConfig, pools, machineConfigs, nodes.values());
+        const watched = `${view.eventDigest()};${poolFacts(pools)}`;
         const retryDue = entry.retryAt !== undefined && Date.parse(entry.retryAt) <= now.getTime();
         if (retryDue) delete entry.retryAt;
         if (retryDue || entry.seen !== digest(watched, kataConfig)) {
-          const one = await reconcileKataConfig(client, kataConfig, nodes, pools, now);
+          const one = await reconcileKataConfig(client, kataConfig, view, pools, machineConfigs, now, (node) => nodes.put(node));
           result.changed ||= one.changed;
           if (!one.written) {
             queue.delete(name); // the finalizer is gone, and the object with it
@@ -134,53 +148,18 @@ function settle(entry: QueueEntry, outcome: ReconcileOutcome, now: Date): void {
 }
 
 /**
- * What the event handlers look at: each worker's daemon state and kata-selector match, and the
- * relevant pools' counts and Updating/Updated statuses. A pool that does not exist reads as one with
- * an empty status, so that creating it is no event.
+ * What the event handlers look at besides the nodes (KataNodeIndex.eventDigest): the relevant pools'
+ * counts and Updating/Updated statuses. A pool that does not exist reads as one with an empty status,
+ * so that creating it is no event.
  */
-function watchedFacts(nodes: readonly Node[], pools: readonly MachineConfigPool[], kataConfig: KataConfig): string {
-  const matches = kataSelectorMatcher(kataConfig, isConvergedCluster(pools));
-  // Two characters per worker, in the cluster's (name) order, then hashed: cheap enough to do for
-  // every node change on clusters of thousands of nodes.
-  let facts = "";
-  for (const node of nodes) {
-    if (!isWorker(node)) continue;
-    facts += stateLetter(node.metadata.annotations?.[MCO_STATE]) + (matches(node) ? "1" : "0");
-  }
-  const parts = [`${facts.length / 2}:${fnv1a(facts)}:${fnv1a(facts, 0x01234567)}`];
+function poolFacts(pools: readonly MachineConfigPool[]): string {
+  const parts: string[] = [];
   for (const name of [KATA_POOL, WORKER_POOL, MASTER_POOL]) {
     const status = poolNamed(pools, name)?.status;
     const condition = (type: string) => findCondition(status?.conditions, type)?.status ?? "<missing>";
     parts.push(`${name}|${status?.machineCount ?? 0}|${status?.readyMachineCount ?? 0}|${status?.updatedMachineCount ?? 0}|${status?.degradedMachineCount ?? 0}|${condition("Updating")}|${condition("Updated")}`);
   }
   return parts.join(";");
-}
-
-function stateLetter(state: string | undefined): string {
-  switch (state) {
-    case "Done":
-      return "D";
-    case "Working":
-      return "W";
-    case "Degraded":
-      return "G";
-    case "Unreconcilable":
-      return "U";
-    case undefined:
-      return "-";
-    default:
-      return "?";
-  }
-}
-
-/** 32-bit FNV-1a (with another offset basis for a second, independent hash). */
-function fnv1a(text: string, basis = 0x811c9dc5): number {
-  let hash = basis;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
 
 /** What of the KataConfig itself steers a reconcile (kataNodes and times do not). */
@@ -207,14 +186,15 @@ function digest(watched: string, kataConfig: KubeObject): string {
 async function reconcileKataConfig(
   client: ClusterClient,
   stored: KataConfig,
-  nodes: readonly Node[],
+  nodes: KataNodeIndex,
   pools: readonly MachineConfigPool[],
+  machineConfigs: readonly MachineConfig[],
   now: Date,
+  nodeWritten: (node: Node) => void,
 ): Promise<{ written: KataConfig | undefined; outcome: ReconcileOutcome; changed: boolean }> {
   const kataConfig = { ...stored, spec: stored.spec ?? {} };
   const deleting = Boolean(kataConfig.metadata.deletionTimestamp);
-  const [machineConfigs, crioConfig, runtimeClasses, pods] = await Promise.all([
-    client.list<MachineConfig>(kinds.machineConfig),
+  const [crioConfig, runtimeClasses, pods] = await Promise.all([
     client.get<ContainerRuntimeConfig>({ ...kinds.containerRuntimeConfig, name: CRIO_CONFIG }),
     client.list<RuntimeClass>(kinds.runtimeClass),
     deleting ? listPods(client) : Promise.resolve([] as Pod[]),
@@ -233,8 +213,8 @@ async function reconcileKataConfig(
   let written: KataConfig | undefined = stored;
   if (step.addFinalizer) written = await client.patch<KataConfig>(ref, { metadata: { finalizers: [...(kataConfig.metadata.finalizers ?? []), KATA_FINALIZER] } });
   if (step.createMachineConfig) await client.apply(step.createMachineConfig);
-  for (const name of step.labelNodes) await client.patch({ ...kinds.node, name }, { metadata: { labels: { [KATA_NODE_ROLE_LABEL]: "" } } });
-  for (const name of step.unlabelNodes) await client.patch({ ...kinds.node, name }, { metadata: { labels: { [KATA_NODE_ROLE_LABEL]: null } } });
+  for (const name of step.labelNodes) nodeWritten(await client.patch<Node>({ ...kinds.node, name }, { metadata: { labels: { [KATA_NODE_ROLE_LABEL]: "" } } }));
+  for (const name of step.unlabelNodes) nodeWritten(await client.patch<Node>({ ...kinds.node, name }, { metadata: { labels: { [KATA_NODE_ROLE_LABEL]: null } } }));
   if (step.deleteMachineConfig) await client.delete({ ...kinds.machineConfig, name: step.deleteMachineConfig });
   if (step.createKataPool) await client.apply(step.createKataPool);
   for (const runtimeClass of step.createRuntimeClasses) await client.apply(runtimeClass);
