@@ -7,7 +7,7 @@ import { KATA_API_VERSION, KATA_KIND, type KataConfig } from "../provider/kata/m
 import { waitFor } from "../provider/lifecycle/wait";
 import { DevCluster } from "../tools/dev-cluster/dev-cluster";
 import type { WriteRecord } from "../tools/dev-cluster/write-log";
-import type { Figure } from "./timing";
+import { type Figure, median as medianOf } from "./timing";
 
 // Our watch-driven wait against `kubectl wait --for=jsonpath=...`, on the dev cluster (a real
 // kube-apiserver, the operator process writing the statuses). Both start at the same moment, right
@@ -144,10 +144,7 @@ function finalWrite(cluster: DevCluster, since: number): WriteRecord {
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const value = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return Number(value.toFixed(1));
+  return Number(medianOf(values).toFixed(1));
 }
 
 if (require.main === module) {

@@ -31,3 +31,10 @@ export async function timeMedianAsync(fn: () => Promise<unknown>, runs = 5, warm
   times.sort((a, b) => a - b);
   return Number(times[Math.floor(times.length / 2)]!.toFixed(2));
 }
+
+/** The median of some measurements (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
