@@ -188,7 +188,7 @@ func (o ClusterPtrOutput) Kubeconfig() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbedded struct {
 	// Multi-document YAML of the cluster's objects (and a schedule of events); the package ships fixtures/two-workers.yaml and fixtures/capi-quickstart.yaml.
 	Fixture *string `pulumi:"fixture"`
@@ -213,7 +213,7 @@ type ClusterEmbeddedInput interface {
 	ToClusterEmbeddedOutputWithContext(context.Context) ClusterEmbeddedOutput
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbeddedArgs struct {
 	// Multi-document YAML of the cluster's objects (and a schedule of events); the package ships fixtures/two-workers.yaml and fixtures/capi-quickstart.yaml.
 	Fixture pulumi.StringPtrInput `pulumi:"fixture"`
@@ -280,7 +280,7 @@ func (i *clusterEmbeddedPtrType) ToClusterEmbeddedPtrOutputWithContext(ctx conte
 	return pulumi.ToOutputWithContext(ctx, i).(ClusterEmbeddedPtrOutput)
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbeddedOutput struct{ *pulumi.OutputState }
 
 func (ClusterEmbeddedOutput) ElementType() reflect.Type {
