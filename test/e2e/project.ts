@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterEach, beforeAll, beforeEach } from "vitest";
 import { type EmbeddedCluster, openTwin } from "../../provider/wiring";
 import type { EmbeddedTarget } from "../../provider/cluster/target";
-import { engineDir, pulumi, repoRoot, selectStack, workspace, type Workspace } from "../../tools/engine";
+import { pulumi, repoRoot, selectStack, toolsDir, workspace, type Workspace } from "../../tools/engine";
 import type { ProgramSettings } from "./program/index";
 
 // What the e2e tests share: a project per test (a copy of program/index.ts in its own temp dir,
@@ -49,9 +49,21 @@ export interface Project {
   resources(): Promise<StateResource[]>;
 }
 
+/** A project whose program is Pulumi YAML, run through the provider plugin. */
+export interface YamlProject extends Omit<Project, "openshift" | "capi"> {
+  programDir: string;
+  ws: Workspace;
+  /** The state file of the twin opened from `fixture` with no stateFile given (.state/twin/<fixture>.json). */
+  twinState(fixture: "two-workers" | "capi-quickstart"): string;
+}
+
 export interface Projects {
   /** A project of its own: program copy, stack, twin state files, all in a fresh temp dir. */
   newProject(options: ProgramOptions): Promise<Project>;
+  /** A Pulumi YAML project in a fresh temp dir: its Pulumi.yaml, a stack, the tools dir on PATH. */
+  newYamlProject(pulumiYaml: string): Promise<YamlProject>;
+  /** The directory `npm run tools` prints (the CLI, the language hosts, the provider plugin). */
+  tools(): string;
   /** A workspace in a fresh temp dir with no program, for commands that need none (pulumi package). */
   newWorkspace(): Workspace;
 }
@@ -61,8 +73,8 @@ export function useProjects(): Projects {
   let engine = "";
   let dirs: string[] = [];
   let failed = false;
-  // Outside any test's timeout: the first run may have to build the engine.
-  beforeAll(() => void (engine = engineDir()), 30 * 60_000);
+  // Outside any test's timeout: the first run may have to build the engine and Pulumi YAML.
+  beforeAll(() => void (engine = toolsDir()), 30 * 60_000);
   beforeEach(({ onTestFailed }) => {
     failed = false;
     onTestFailed(() => void (failed = true));
@@ -81,6 +93,8 @@ export function useProjects(): Projects {
   };
   return {
     newProject: (options) => createProject(tempDir(), options, engine),
+    newYamlProject: (pulumiYaml) => createYamlProject(tempDir(), pulumiYaml, engine),
+    tools: () => engine,
     newWorkspace: () => {
       const dir = tempDir();
       return workspace(dir, path.join(dir, "pulumi"), engine);
@@ -114,6 +128,26 @@ async function createProject(dir: string, options: ProgramOptions, engine: strin
     capi,
     pulumi: run,
     outputs: async () => (await json(["stack", "output", "--json"])) as Record<string, unknown>,
+    resources: async () => ((await json(["stack", "export"])) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [],
+  };
+}
+
+async function createYamlProject(dir: string, pulumiYaml: string, engine: string): Promise<YamlProject> {
+  const programDir = path.join(dir, "program");
+  fs.mkdirSync(programDir, { recursive: true });
+  fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), pulumiYaml);
+  const ws = workspace(programDir, path.join(dir, "pulumi"), engine);
+  await selectStack(ws, STACK);
+  const json = async (args: string[]) => JSON.parse((await pulumi(ws, args)).stdout) as unknown;
+  return {
+    programDir,
+    ws,
+    twinState: (fixture) => path.join(programDir, ".state", "twin", `${fixture}.json`),
+    pulumi: async (args, runOptions = {}) => {
+      const result = await pulumi(ws, args, runOptions);
+      return { code: result.code, output: `${result.stdout}\n${result.stderr}` };
+    },
+    outputs: async () => (await json(["stack", "output", "--json", "--show-secrets"])) as Record<string, unknown>,
     resources: async () => ((await json(["stack", "export"])) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [],
   };
 }
@@ -156,6 +190,23 @@ export function reportLines(output: string, label: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line.startsWith(`${label}: `))
     .map((line) => line.slice(label.length + 2));
+}
+
+/**
+ * The lines the engine shows for one resource in the Diagnostics section (what a provider plugin
+ * logged with that resource's URN), in order: the block under "  <type> (<name>):".
+ */
+export function rowDiagnostics(output: string, type: string, name: string): string[] {
+  const start = output.indexOf("\nDiagnostics:\n");
+  if (start < 0) return [];
+  const section = output.slice(start + 1).split(/\n(?:Outputs|Resources):\n/)[0] ?? "";
+  const lines: string[] = [];
+  let inBlock = false;
+  for (const line of section.split("\n")) {
+    if (/^ {2}\S.*\):$/.test(line)) inBlock = line === `  ${type} (${name}):`;
+    else if (inBlock && line.trim()) lines.push(line.trim());
+  }
+  return lines;
 }
 
 /** The "Resources:" summary: ["3 unchanged"], ["~ 1 updated", "2 unchanged"]. */
