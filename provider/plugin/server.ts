@@ -238,7 +238,7 @@ export class ProviderPlugin {
     const progress = this.log.progress(urn, hide);
     const configured = () => targetOf(this.config);
     const handler: HandlerContext = {
-      connect: (target) => connect(target ?? configured()),
+      connect: (target) => (target ? connect(target) : connect(configured(), { kubeconfigSource: "the provider's kubeconfig (cluster-runtime:kubeconfig)" })),
       progress: () => progress,
       signal: operation.signal,
       ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
