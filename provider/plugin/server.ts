@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
 import { type ClusterTarget, packageRoot } from "../cluster/target";
-import type { HandlerContext } from "../lifecycle/context";
+import type { HandlerContext, Progress } from "../lifecycle/context";
 import { PartialStateError } from "../lifecycle/errors";
 import { ownerKeyOf, type PropertyChange } from "../lifecycle/inputs";
 import { isUnknown } from "../lifecycle/unknowns";
@@ -135,36 +135,31 @@ export class ProviderPlugin {
     const { resource } = this.resourceOf(request.getUrn());
     const olds = this.withConfiguredCluster(reveal(fromStruct(request.getOlds())) as JsonObject);
     const news = this.withConfiguredCluster(reveal(fromStruct(request.getNews())) as JsonObject);
-    const context = this.context(request.getUrn(), [olds, news]);
-    const result = await resource.diff(context.handler, request.getId(), olds, news);
-    const response = new providerProto.DiffResponse()
-      .setChanges(result.changes ? providerProto.DiffResponse.DiffChanges.DIFF_SOME : providerProto.DiffResponse.DiffChanges.DIFF_NONE)
-      .setReplacesList(topLevel(result.replaces))
-      .setDiffsList(topLevel(Object.keys(result.detailedDiff)))
-      .setDeletebeforereplace(result.deleteBeforeReplace)
-      .setHasdetaileddiff(true);
-    for (const [property, change] of Object.entries(result.detailedDiff)) {
-      response.getDetaileddiffMap().set(property, propertyDiff(change));
-      if (change.replaceBecause) context.progress.line(`${property} changes, which replaces the resource: ${change.replaceBecause}`);
-    }
-    await context.done();
-    return response;
+    return this.operate(request.getUrn(), [olds, news], new Set(), 0, async (context) => {
+      const result = await resource.diff(context.handler, request.getId(), olds, news);
+      const response = new providerProto.DiffResponse()
+        .setChanges(result.changes ? providerProto.DiffResponse.DiffChanges.DIFF_SOME : providerProto.DiffResponse.DiffChanges.DIFF_NONE)
+        .setReplacesList(topLevel(result.replaces))
+        .setDiffsList(topLevel(Object.keys(result.detailedDiff)))
+        .setDeletebeforereplace(result.deleteBeforeReplace)
+        .setHasdetaileddiff(true);
+      for (const [property, change] of Object.entries(result.detailedDiff)) {
+        response.getDetaileddiffMap().set(property, propertyDiff(change));
+        if (change.replaceBecause) context.progress.line(`${property} changes, which replaces the resource: ${change.replaceBecause}`);
+      }
+      return response;
+    });
   }
 
   private async create(request: providerProto.CreateRequest): Promise<providerProto.CreateResponse> {
     const { resource } = this.resourceOf(request.getUrn());
     const inputs = fromStruct(request.getProperties());
     const plain = reveal(inputs) as JsonObject;
-    const context = this.context(request.getUrn(), [plain], request.getTimeout());
     const keys = secretKeys(inputs);
-    try {
+    return this.operate(request.getUrn(), [plain], keys, request.getTimeout(), async (context) => {
       const { id, outs } = await resource.create(context.handler, plain);
       return new providerProto.CreateResponse().setId(id).setProperties(toStruct(conceal(outs, keys)));
-    } catch (error) {
-      throw context.failure(error, keys);
-    } finally {
-      await context.done();
-    }
+    });
   }
 
   private async read(request: providerProto.ReadRequest): Promise<providerProto.ReadResponse> {
@@ -172,9 +167,8 @@ export class ProviderPlugin {
     const props = fromStruct(request.getProperties());
     const importing = Object.keys(props).length === 0;
     const plain = reveal(props) as JsonObject;
-    const context = this.context(request.getUrn(), [plain]);
     const keys = secretKeys(props);
-    try {
+    return this.operate(request.getUrn(), [plain], keys, 0, async (context) => {
       const result = await resource.read(context.handler, request.getId(), importing ? {} : plain);
       const response = new providerProto.ReadResponse();
       if (!result.id || !result.props) return response; // gone: the engine drops it from the stack
@@ -183,11 +177,7 @@ export class ProviderPlugin {
       const inputs = importing ? (result.inputs ? conceal(result.inputs, new Set()) : undefined) : fromStruct(request.getInputs());
       if (inputs) response.setInputs(toStruct(inputs));
       return response;
-    } catch (error) {
-      throw context.failure(error, keys);
-    } finally {
-      await context.done();
-    }
+    });
   }
 
   private async update(request: providerProto.UpdateRequest): Promise<providerProto.UpdateResponse> {
@@ -195,40 +185,32 @@ export class ProviderPlugin {
     const news = fromStruct(request.getNews());
     const olds = reveal(fromStruct(request.getOlds())) as JsonObject;
     const plain = reveal(news) as JsonObject;
-    const context = this.context(request.getUrn(), [olds, plain], request.getTimeout());
     const keys = secretKeys(news);
-    try {
+    return this.operate(request.getUrn(), [olds, plain], keys, request.getTimeout(), async (context) => {
       const { outs } = await resource.update(context.handler, request.getId(), olds, plain);
       return new providerProto.UpdateResponse().setProperties(toStruct(conceal(outs, keys)));
-    } catch (error) {
-      throw context.failure(error, keys);
-    } finally {
-      await context.done();
-    }
+    });
   }
 
   private async delete(request: providerProto.DeleteRequest): Promise<InstanceType<typeof Empty>> {
     const { resource } = this.resourceOf(request.getUrn());
     const props = fromStruct(request.getProperties());
     const plain = reveal(props) as JsonObject;
-    const context = this.context(request.getUrn(), [plain], request.getTimeout());
-    try {
+    return this.operate(request.getUrn(), [plain], secretKeys(props), request.getTimeout(), async (context) => {
       await resource.remove(context.handler, request.getId(), plain);
       return new Empty();
-    } catch (error) {
-      throw context.failure(error, secretKeys(props));
-    } finally {
-      await context.done();
-    }
+    });
   }
 
   // --- one request -----------------------------------------------------------------------------
 
   /**
-   * What the handlers get for one request: the configured cluster for resources that name none,
-   * progress on the resource's row, the engine's cancel, the engine's time limit (seconds; 0: none).
+   * One resource operation. The handlers get the configured cluster for resources that name none,
+   * progress on the resource's row, the engine's cancel, and the engine's time limit (seconds; 0:
+   * none); an error goes back as the engine takes it (partial state when the object exists, secrets
+   * and kubeconfigs taken out); the messages logged are delivered before the answer.
    */
-  private context(urn: string, bags: JsonObject[], timeoutSeconds = 0) {
+  private async operate<T>(urn: string, bags: JsonObject[], keys: Set<string>, timeoutSeconds: number, body: (context: { handler: HandlerContext; progress: Progress }) => Promise<T>): Promise<T> {
     const operation = new AbortController();
     this.running.add(operation);
     const kubeconfigs = [kubeconfigOf(this.config), ...bags.map((bag) => (holdsKubeconfig(bag.cluster) ? (bag.cluster as { kubeconfig: string }).kubeconfig : undefined))].filter(
@@ -236,23 +218,20 @@ export class ProviderPlugin {
     );
     const hide = (text: string) => redact(text, kubeconfigs);
     const progress = this.log.progress(urn, hide);
-    const configured = () => targetOf(this.config);
     const handler: HandlerContext = {
-      connect: (target) => (target ? connect(target) : connect(configured(), { kubeconfigSource: "the provider's kubeconfig (cluster-runtime:kubeconfig)" })),
+      connect: (target) => (target ? connect(target) : connect(targetOf(this.config), { kubeconfigSource: "the provider's kubeconfig (cluster-runtime:kubeconfig)" })),
       progress: () => progress,
       signal: operation.signal,
       ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     };
-    return {
-      handler,
-      progress,
-      /** The error as the engine takes it: partial state (the object exists) keeps the resource. */
-      failure: (error: unknown, keys: Set<string>) => rpcError(error, hide, keys),
-      done: async () => {
-        this.running.delete(operation);
-        await this.log.flush();
-      },
-    };
+    try {
+      return await body({ handler, progress });
+    } catch (error) {
+      throw rpcError(error, hide, keys);
+    } finally {
+      this.running.delete(operation);
+      await this.log.flush();
+    }
   }
 
   /** A resource without its own `cluster` acts on the configured one (for the diff's comparison). */
