@@ -181,4 +181,23 @@ config:
     expect(JSON.parse((await pulumi(ws, ["stack", "output", "--json"])).stdout)).toEqual({ ready: 2 });
     await pulumi(ws, ["destroy", "--yes", "--skip-preview"]);
   });
+
+  it("the CLI reads schema.json from the plugin itself (pulumi package get-schema)", async () => {
+    const ws = newWorkspace();
+
+    const schema = await pulumi(ws, ["package", "get-schema", path.join(tools(), "pulumi-resource-cluster-runtime")]);
+
+    // The CLI binds the schema and writes it back in its own form: the same package, resources, properties and config.
+    type Schema = { name: string; version: string; config: { variables: Record<string, unknown> }; resources: Record<string, { inputProperties: Record<string, unknown>; properties: Record<string, unknown> }> };
+    const served = JSON.parse(schema.stdout) as Schema;
+    const ours = JSON.parse(fs.readFileSync(path.join(repoRoot, "schema.json"), "utf8")) as Schema;
+    const shape = (s: Schema) => ({
+      name: s.name,
+      version: s.version,
+      config: Object.keys(s.config.variables).sort(),
+      resources: Object.fromEntries(Object.entries(s.resources).map(([token, r]) => [token, { inputs: Object.keys(r.inputProperties).sort(), outputs: Object.keys(r.properties).sort() }])),
+    });
+    expect(shape(served)).toEqual(shape(ours));
+    expect(Object.keys(served.resources).sort()).toEqual([KATA, "cluster-runtime:index:MachineHealthCheck"]);
+  });
 });

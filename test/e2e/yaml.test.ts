@@ -77,6 +77,10 @@ describe("examples/yaml through the provider plugin and the real CLI", () => {
       workersRemediation: { paused: false, expectedMachines: 6, currentHealthy: 6, remediationAllowed: true, remediationsAllowed: 2 },
     });
 
+    // Refresh reads both back: no drift.
+    const refreshed = await project.pulumi(["refresh", "--yes", "--skip-preview"]);
+    expect(resourceSummary(refreshed.output)).toEqual(["4 unchanged"]);
+
     // A policy change: the detailed diff names the property, the row says what it means now.
     await project.pulumi(["config", "set", "maxUnhealthy", "20%"]);
     const diff = await project.pulumi(["preview", "--diff"]);
