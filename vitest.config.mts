@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/apiserver/**", "node_modules/**"],
+    exclude: ["test/e2e/**", "test/apiserver/**", "test/capi/**", "node_modules/**"],
     testTimeout: 60_000,
   },
 });

@@ -1,34 +1,60 @@
+import { dynamicProviderGuard } from "./engine-guard";
+import type * as kataHandlers from "./kata/handlers";
 import type { HandlerContext } from "./lifecycle/context";
-import * as kata from "./kata/handlers";
-import * as mhc from "./mhc/handlers";
-import { connect } from "./wiring/connect";
+import type * as mhcHandlers from "./mhc/handlers";
 
 // The handlers as the Node dynamic provider host calls them. That host has no engine connection:
 // progress goes to stdout, which the engine shows as the stack's messages; it passes no timeouts and
-// cannot cancel, so each wait stops by its own limit (the resource's `timeouts` input).
+// its cancel does nothing, so each wait stops by its own limit (the resource's `timeouts` input) or
+// when the engine that started the process goes away (the engine guard).
+//
+// Each resource's code, and the cluster backends, load on first use: a provider process that only
+// checks a KataConfig's inputs loads neither MachineHealthCheck's models nor a twin nor a client.
+
+const kata = lazy(() => import("./kata/handlers"));
+const mhc = lazy(() => import("./mhc/handlers"));
+const connect: HandlerContext["connect"] = async (target) => (await import("./wiring/connect")).connect(target);
+
+const guard = dynamicProviderGuard();
 
 export const dynamicHostContext: HandlerContext = {
   connect,
   progress: (resource) => ({ line: (text) => console.log(`${resource}: ${text}`) }),
+  ...(guard ? { signal: guard.signal } : {}),
 };
 
 const context = dynamicHostContext;
 
+/** A handler call the process finishes (briefly) before it exits when the engine goes away. */
+function tracked<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return (...args) => (guard ? guard.track(handler(...args)) : handler(...args));
+}
+
+function lazy<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+type KataInputs = kataHandlers.KataConfigInputs;
+type KataOutputs = kataHandlers.KataConfigOutputs;
+type MhcInputs = mhcHandlers.MachineHealthCheckInputs;
+type MhcOutputs = mhcHandlers.MachineHealthCheckOutputs;
+
 export const providers = {
   kataConfig: {
-    check: kata.check,
-    diff: kata.diff,
-    create: (inputs: kata.KataConfigInputs) => kata.create(context, inputs),
-    read: (id: string, props: kata.KataConfigOutputs) => kata.read(context, id, props),
-    update: (id: string, olds: kata.KataConfigOutputs, news: kata.KataConfigInputs) => kata.update(context, id, olds, news),
-    delete: (id: string, props: kata.KataConfigOutputs) => kata.remove(context, id, props),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.check(olds, news)),
+    diff: (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.diff(id, olds, news)),
+    create: tracked((inputs: KataInputs) => kata().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: KataOutputs, news: KataInputs) => kata().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.remove(context, id, props))),
   },
   machineHealthCheck: {
-    check: mhc.check,
-    diff: (id: string, olds: mhc.MachineHealthCheckOutputs, news: mhc.MachineHealthCheckInputs) => mhc.diff(context, id, olds, news),
-    create: (inputs: mhc.MachineHealthCheckInputs) => mhc.create(context, inputs),
-    read: (id: string, props: mhc.MachineHealthCheckOutputs) => mhc.read(context, id, props),
-    update: (id: string, olds: mhc.MachineHealthCheckOutputs, news: mhc.MachineHealthCheckInputs) => mhc.update(context, id, olds, news),
-    delete: (id: string, props: mhc.MachineHealthCheckOutputs) => mhc.remove(context, id, props),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().then((handlers) => handlers.check(olds, news)),
+    diff: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.diff(context, id, olds, news))),
+    create: tracked((inputs: MhcInputs) => mhc().then((handlers) => handlers.create(context, inputs))),
+    read: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.read(context, id, props))),
+    update: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.update(context, id, olds, news))),
+    delete: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.remove(context, id, props))),
   },
 };

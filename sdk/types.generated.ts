@@ -213,6 +213,8 @@ export type MachineHealthCheckStatus = {
 
 /** What the health controller sees for the machines that exist now: each machine's verdict and why, whether remediation is short-circuited, who replaces what. Absent when the policy's Cluster cannot be found. */
 export type MachineHealthCheckReport = {
+  /** The Cluster API release whose semantics the report follows ("v1.10", v1beta1 field names). */
+  clusterApiVersion: string;
   /** The Cluster or the MachineHealthCheck is paused: nothing is checked. */
   paused: boolean;
   /** Machines checked (paused and skip-remediation machines left out). */
@@ -254,9 +256,18 @@ export type MachineHealthCheckReport = {
     recheckAfterSeconds?: number;
     /** Who replaces the machine when it is unhealthy; none: it stays marked and is never replaced. */
     remediatedBy: "MachineSet" | "KubeadmControlPlane" | "external" | "none";
+    /** For an unhealthy machine: what happens to it next. */
+    remediation?: {
+      /** remediated: its owner deletes it and a replacement follows; waits: not now (see message); unknown: it rests on what no object shows (the etcd members); never: nothing replaces it; external: a remediation request is created. */
+      outcome: "remediated" | "waits" | "unknown" | "never" | "external";
+      /** Why, in the owner's words where Cluster API has them. */
+      message: string;
+    };
   }>;
   /** When the soonest pending machine is checked again. */
   requeueAfterSeconds?: number;
+  /** The error Cluster API's controller ends each reconcile with on this object (it then writes counts and targets only, and marks no machine). */
+  error?: string;
 };
 
 /** The inputs of a MachineHealthCheck. */

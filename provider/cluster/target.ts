@@ -1,6 +1,5 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "yaml";
 import { z } from "zod";
 import { goDurationSchema } from "../k8s/duration";
 
@@ -57,8 +56,12 @@ export function isEmbedded(target: ClusterTarget | undefined): target is { embed
   return Boolean(target && "embedded" in target);
 }
 
+let foundPackageRoot: string | undefined;
+
 /** The package's own directory (fixtures ship there), from the source or the built files alike. */
-export const packageRoot = findPackageRoot(__dirname);
+export function packageRoot(): string {
+  return (foundPackageRoot ??= findPackageRoot(__dirname));
+}
 
 function findPackageRoot(from: string): string {
   for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -71,7 +74,7 @@ function findPackageRoot(from: string): string {
 /** A fixture path as given, relative to the program's directory, else one the package ships. */
 export function resolveFixture(fixture: string, cwd = process.cwd()): string {
   const names = /\.ya?ml$/.test(fixture) ? [fixture] : [fixture, `${fixture}.yaml`];
-  const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot, name), path.resolve(packageRoot, "fixtures", name)]);
+  const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot(), name), path.resolve(packageRoot(), "fixtures", name)]);
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found) throw new Error(`cluster.embedded.fixture: no fixture file "${fixture}" (looked in ${candidates.join(", ")})`);
   return found;
@@ -88,7 +91,6 @@ export function clusterIdentity(target: ClusterTarget | undefined, cwd = process
   return `kubeconfig:${target?.context ?? "(current context)"}:${serverOf(target?.kubeconfig, target?.context) ?? "(ambient)"}`;
 }
 
-
 interface KubeconfigFile {
   "current-context"?: string;
   contexts?: Array<{ name: string; context?: { cluster?: string } }>;
@@ -100,7 +102,8 @@ function serverOf(kubeconfig: string | undefined, context: string | undefined): 
   if (!kubeconfig) return undefined;
   let file: KubeconfigFile;
   try {
-    file = (yaml.parse(kubeconfig) ?? {}) as KubeconfigFile;
+    // Loaded here only: a process that never compares kubeconfigs does not load a YAML parser.
+    file = ((require("yaml") as typeof import("yaml")).parse(kubeconfig) ?? {}) as KubeconfigFile;
   } catch {
     return undefined;
   }

@@ -78,7 +78,7 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
   await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
     const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
-    if (!existing) return;
+    if (!existing) return say.line("already removed from the cluster");
     const progress = new KataProgress();
     progress.observe(existing.status); // report changes from here on, not the installed state
 

@@ -12,7 +12,16 @@ import { waitFor } from "../lifecycle/wait";
 import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
 import { type Evaluation, evaluateMachineHealthCheck } from "./evaluate";
 import { describePolicyImpact } from "./impact";
-import { type Cluster, clusterApiVersion, type DeclaredMachineHealthCheck, labelKeys, type Machine, type MachineHealthCheck } from "./model";
+import {
+  type Cluster,
+  clusterApiVersion,
+  type DeclaredMachineHealthCheck,
+  type KubeadmControlPlane,
+  labelKeys,
+  type Machine,
+  type MachineHealthCheck,
+  type MachineSet,
+} from "./model";
 import { machineHealthCheckStatusOutput, type MachineHealthCheckStatusOutput } from "./outputs";
 import { storedForm, validateMachineHealthCheck } from "./validate";
 
@@ -122,7 +131,11 @@ async function applyAndObserve(context: HandlerContext, { client, label, progres
         if (!object) return { state: "failed", error: new WaitFailedError(`${label} was deleted by someone else`) };
         live = object as MachineHealthCheck;
         const observed = live.status?.observedGeneration ?? 0;
-        return observed >= (live.metadata.generation ?? 1) ? { state: "done", value: undefined } : { state: "waiting", progress: `observedGeneration ${observed}` };
+        if (observed >= (live.metadata.generation ?? 1)) return { state: "done", value: undefined };
+        // Cluster API leaves observedGeneration behind while its reconcile fails (a missing remediation
+        // template, say): what it wrote instead is what the wait says, and what a time-out reports.
+        const problems = (live.status?.conditions ?? []).filter((c) => c.status === "False" && c.severity === "Error").map((c) => `${c.type} False: ${c.message ?? c.reason ?? ""}`);
+        return { state: "waiting", progress: [`observedGeneration ${observed}`, ...problems].join("; ") };
       },
     });
   } catch (error) {
@@ -144,18 +157,33 @@ async function evaluateNow(client: ClusterClient, machineHealthCheck: MachineHea
   const namespace = machineHealthCheck.metadata.namespace ?? DEFAULT_NAMESPACE;
   const cluster = await client.get<Cluster>({ ...kinds.cluster, namespace, name: machineHealthCheck.spec.clusterName });
   if (!cluster) return undefined;
-  const [machines, nodes] = await Promise.all([client.list<Machine>({ ...kinds.machine, namespace }), client.list<Node>(kinds.node)]);
-  return evaluateMachineHealthCheck({ machineHealthCheck, cluster, machines, nodes, now: client.clock.now() });
+  const [machines, nodes, controlPlanes, machineSets] = await Promise.all([
+    client.list<Machine>({ ...kinds.machine, namespace }),
+    client.list<Node>(kinds.node),
+    // The owners, so that the report can say what they do; a cluster without their CRDs has none.
+    client.list<KubeadmControlPlane>({ ...kinds.kubeadmControlPlane, namespace }).catch(() => undefined),
+    client.list<MachineSet>({ ...kinds.machineSet, namespace }).catch(() => undefined),
+  ]);
+  return evaluateMachineHealthCheck({
+    machineHealthCheck,
+    cluster,
+    machines,
+    nodes,
+    now: client.clock.now(),
+    ...(controlPlanes ? { controlPlanes } : {}),
+    ...(machineSets ? { machineSets } : {}),
+  });
 }
 
 function reportLines(evaluation: Evaluation): string[] {
   const lines = [
     `${evaluation.currentHealthy}/${evaluation.expectedMachines} machines healthy; remediation ${evaluation.remediationAllowed ? `allowed (${evaluation.remediationsAllowed} more)` : "short-circuited"}`,
   ];
+  if (evaluation.error) lines.push(`Cluster API's controller cannot reconcile it: ${evaluation.error}`);
   for (const m of evaluation.machines) {
     if (m.state === "healthy") continue;
-    const replaced = m.state === "unhealthy" ? (m.remediatedBy === "none" ? "; nothing replaces it" : `; replaced by its ${m.remediatedBy}`) : "";
-    lines.push(`${m.name}: ${m.state}${m.reason ? ` (${m.reason})` : ""}${m.message ? `: ${m.message}` : ""}${replaced}`);
+    const next = m.remediation ? `; ${m.remediation.outcome}: ${m.remediation.message}` : "";
+    lines.push(`${m.name}: ${m.state}${m.reason ? ` (${m.reason})` : ""}${m.message ? `: ${m.message}` : ""}${next}`);
   }
   return lines;
 }

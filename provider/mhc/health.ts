@@ -27,9 +27,17 @@ export interface ClusterReadiness {
   infrastructureReadyAtMs: number | undefined;
 }
 
+/** What upstream writes on the Machine for an unhealthy verdict: the v1beta1 and v1beta2 HealthCheckSucceeded False. */
+export interface UnhealthyConditions {
+  /** The v1beta1 message; "" (left out of the object) for NodeNotFound. */
+  v1beta1Message: string;
+  /** The v1beta2 condition; none for MachineHasFailure (upstream sets none, so the old one stays). */
+  v1beta2?: { reason: string; message: string };
+}
+
 export type MachineHealth =
   | { state: "healthy"; message?: string }
-  | { state: "unhealthy"; reason: string; message: string }
+  | ({ state: "unhealthy"; reason: string; message: string } & UnhealthyConditions)
   /** Not healthy yet not unhealthy: counted against maxUnhealthy, never marked. */
   | { state: "pending"; reason: string; message: string; recheckAfterMs?: number };
 
@@ -97,19 +105,37 @@ export function checkMachineHealth(
   const canSeeNodes = cluster.controlPlaneInitialized;
   const seenNode = canSeeNodes ? node : undefined;
 
+  // Upstream machinehealthcheck_targets.go `needsRemediation`, in its order.
   if (hasKey(machine.metadata.annotations, annotationKeys.remediateMachine)) {
-    return { state: "unhealthy", reason: unhealthyReasons.remediateAnnotation, message: "Marked for remediation via remediate-machine annotation" };
+    const message = "Marked for remediation via remediate-machine annotation";
+    return {
+      state: "unhealthy",
+      reason: unhealthyReasons.remediateAnnotation,
+      message,
+      v1beta1Message: message,
+      v1beta2: { reason: "HasRemediateAnnotation", message: `Health check failed: marked for remediation via ${annotationKeys.remediateMachine} annotation` },
+    };
   }
+  // A pointer test in Go: an empty string counts.
   const failureReason = machine.status?.failureReason;
   if (failureReason !== undefined && failureReason !== null) {
-    return { state: "unhealthy", reason: unhealthyReasons.machineFailure, message: `FailureReason: ${failureReason}` };
+    const message = `FailureReason: ${failureReason}`;
+    return { state: "unhealthy", reason: unhealthyReasons.machineFailure, message, v1beta1Message: message };
   }
   const failureMessage = machine.status?.failureMessage;
   if (failureMessage !== undefined && failureMessage !== null) {
-    return { state: "unhealthy", reason: unhealthyReasons.machineFailure, message: `FailureMessage: ${failureMessage}` };
+    const message = `FailureMessage: ${failureMessage}`;
+    return { state: "unhealthy", reason: unhealthyReasons.machineFailure, message, v1beta1Message: message };
   }
   if (canSeeNodes && nodeName !== undefined && node === undefined) {
-    return { state: "unhealthy", reason: unhealthyReasons.nodeNotFound, message: `Node ${nodeName} has been deleted` };
+    // v1beta1 has no message for this reason; the report borrows the v1beta2 one.
+    return {
+      state: "unhealthy",
+      reason: unhealthyReasons.nodeNotFound,
+      message: `Node ${nodeName} has been deleted`,
+      v1beta1Message: "",
+      v1beta2: { reason: "NodeDeleted", message: `Health check failed: Node ${nodeName} has been deleted` },
+    };
   }
 
   // Upstream does not penalize Machines while the Cluster is not ready; the first control plane
@@ -131,10 +157,16 @@ export function checkMachineHealth(
     if (!condition || condition.status !== rule.status) continue;
     const since = timeMs(condition.lastTransitionTime);
     if (since + rule.timeoutMs < nowMs) {
+      const message = `Condition ${rule.type} on node is reporting status ${rule.status} for more than ${rule.timeoutText}`;
       return {
         state: "unhealthy",
         reason: unhealthyReasons.unhealthyNode,
-        message: `Condition ${rule.type} on node is reporting status ${rule.status} for more than ${rule.timeoutText}`,
+        message,
+        v1beta1Message: message,
+        v1beta2: {
+          reason: unhealthyReasons.unhealthyNode,
+          message: `Health check failed: Condition ${rule.type} on Node is reporting status ${rule.status} for more than ${rule.timeoutText}`,
+        },
       };
     }
     const next = rule.timeoutMs - (nowMs - since) + second;
@@ -168,10 +200,13 @@ function checkNodeStartup(machine: Machine, policy: HealthPolicy, cluster: Clust
   if (machineInfra?.status === "True") startedAt = Math.max(startedAt, timeMs(machineInfra.lastTransitionTime));
 
   if (startedAt + timeout < nowMs) {
+    const message = `Node failed to report startup in ${policy.nodeStartupTimeoutText}`;
     return {
       state: "unhealthy",
       reason: unhealthyReasons.nodeStartupTimeout,
-      message: `Node failed to report startup in ${policy.nodeStartupTimeoutText}`,
+      message,
+      v1beta1Message: message,
+      v1beta2: { reason: unhealthyReasons.nodeStartupTimeout, message: `Health check failed: ${message}` },
     };
   }
   return {

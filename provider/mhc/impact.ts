@@ -44,5 +44,6 @@ function limitText(spec: Policy, total: number): string {
     const range = parseUnhealthyRange(spec.unhealthyRange);
     return "problem" in range ? spec.unhealthyRange : `${range.min}-${range.max}`;
   }
-  return String(scaleMaxUnhealthy(spec.maxUnhealthy ?? defaultMaxUnhealthy, total) ?? "?");
+  const limit = scaleMaxUnhealthy(spec.maxUnhealthy ?? defaultMaxUnhealthy, total);
+  return "value" in limit ? String(limit.value) : "?";
 }

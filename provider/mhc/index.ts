@@ -17,6 +17,7 @@ export {
   machineSchema,
   machineSetSchema,
   parseUnhealthyRange,
+  readUnhealthyRange,
   scaleMaxUnhealthy,
   type Cluster,
   type DeclaredMachineHealthCheck,
@@ -35,9 +36,12 @@ export {
   validateMachineHealthCheckUpdate,
 } from "./validate";
 export {
+  CLUSTER_API_SEMANTICS,
   evaluateMachineHealthCheck,
   machineHealthCheckStatus,
+  pausedStatus,
   selectMachines,
+  type RemediationOutcome,
   type Evaluation,
   type EvaluationInput,
   type MachineState,
@@ -54,3 +58,10 @@ export {
   type OwnerRemediationInput,
   type OwnerRemediationStep,
 } from "./owner-remediation-step";
+export {
+  decideKubeadmControlPlaneRemediation,
+  decideMachineSetRemediation,
+  kcpAnnotations,
+  pickControlPlaneMachine,
+  type OwnerDecision,
+} from "./owner-remediation";

@@ -64,9 +64,22 @@ export type ObjectReference = z.infer<typeof objectReferenceSchema>;
 
 const conditionsSchema = z.array(conditionSchema);
 
+/** status.v1beta2.conditions (metav1.Condition), which Cluster API v1.9+ writes beside the v1beta1 list. */
+export const v1beta2ConditionSchema = z.looseObject({
+  type: z.string(),
+  status: z.string(),
+  observedGeneration: z.number().optional(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  lastTransitionTime: z.string().optional(),
+});
+export type V1Beta2Condition = z.infer<typeof v1beta2ConditionSchema>;
+const v1beta2StatusSchema = z.looseObject({ conditions: z.array(v1beta2ConditionSchema).optional() });
+
 // ---------------------------------------------------------------------------------------------
-// Rules on single values, shared by the declared schema and by the evaluation (which throws on what it
-// cannot interpret, for objects that reached it without validation).
+// Rules on single values. `check` refuses what the upstream webhook refuses and more (negative numbers,
+// signed percentages, a range whose minimum exceeds its maximum); the evaluation reads objects from a
+// cluster and never throws: it reports what upstream's controller does with them.
 
 const percentPattern = /^[0-9]+%$/;
 export const unhealthyRangePattern = /^\[[0-9]+-[0-9]+\]$/;
@@ -75,17 +88,30 @@ const maxUint32 = 4_294_967_295;
 export type IntOrPercent = number | string;
 
 /**
- * maxUnhealthy scaled against the number of machines, rounded down as upstream does; undefined when it is
- * neither a whole number nor a percentage. A negative number (refused at check, accepted by the API server)
- * is returned as is: it never allows remediation, as upstream.
+ * maxUnhealthy scaled against the number of machines as upstream `intstr.GetScaledValueFromIntOrPercent`
+ * (roundUp false) does: an int as is (negative included: it never allows remediation), a string
+ * ending in "%" through strconv.Atoi (so "+10%" and "-10%" are read too), rounded down; anything else is
+ * the error upstream returns, word for word.
  */
-export function scaleMaxUnhealthy(value: IntOrPercent, total: number): number | undefined {
-  if (typeof value === "number") return Number.isInteger(value) ? value : undefined;
-  if (!percentPattern.test(value)) return undefined;
-  return Math.floor((Number(value.slice(0, -1)) * total) / 100);
+export function scaleMaxUnhealthy(value: IntOrPercent, total: number): { value: number } | { error: string } {
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? { value } : { error: `invalid value for IntOrString: invalid type: neither int nor percentage` };
+  }
+  if (!value.endsWith("%")) return { error: "invalid value for IntOrString: invalid type: string is not a percentage" };
+  const digits = value.slice(0, -1);
+  const percent = goAtoi(digits);
+  if (percent === undefined) {
+    return { error: `invalid value for IntOrString: invalid value ${JSON.stringify(value)}: strconv.Atoi: parsing ${JSON.stringify(digits)}: invalid syntax` };
+  }
+  return { value: Math.floor((percent * total) / 100) };
 }
 
-/** "[3-5]" → { min: 3, max: 5 }, or a sentence saying what is wrong with it. */
+/** strconv.Atoi's syntax: an optional sign and decimal digits. */
+function goAtoi(text: string): number | undefined {
+  return /^[+-]?[0-9]+$/.test(text) ? Number(text) : undefined;
+}
+
+/** "[3-5]" → { min: 3, max: 5 }, or a sentence saying what is wrong with it (for `check`). */
 export function parseUnhealthyRange(text: string): { min: number; max: number } | { problem: string } {
   if (!unhealthyRangePattern.test(text)) {
     return { problem: `must look like "[min-max]" with whole numbers, like "[3-5]"; got ${JSON.stringify(text)}` };
@@ -97,6 +123,26 @@ export function parseUnhealthyRange(text: string): { min: number; max: number } 
   if (min > max) {
     return { problem: `the minimum (${min}) must not be greater than the maximum (${max}); got ${JSON.stringify(text)}` };
   }
+  return { min, max };
+}
+
+/**
+ * unhealthyRange as upstream `getUnhealthyRange` reads it from a stored object (the CRD's pattern already
+ * held): the first and last characters dropped, split on "-", strconv.ParseUint(s, 10, 32) on both; the
+ * error upstream returns otherwise, word for word.
+ */
+export function readUnhealthyRange(text: string): { min: number; max: number } | { error: string } {
+  const parts = text.slice(1, -1).split("-");
+  const numbers: number[] = [];
+  for (const part of parts.slice(0, 2)) {
+    if (!/^[0-9]+$/.test(part)) return { error: `strconv.ParseUint: parsing ${JSON.stringify(part)}: invalid syntax` };
+    const value = Number(part);
+    if (value > maxUint32) return { error: `strconv.ParseUint: parsing ${JSON.stringify(part)}: value out of range` };
+    numbers.push(value);
+  }
+  if (numbers.length < 2) return { error: `strconv.ParseUint: parsing "": invalid syntax` };
+  const [min, max] = numbers as [number, number];
+  if (max < min) return { error: `max value ${max} cannot be less than min value ${min} for unhealthyRange` };
   return { min, max };
 }
 
@@ -241,6 +287,7 @@ export const machineHealthCheckStatusSchema = z.looseObject({
   observedGeneration: z.number().optional(),
   targets: z.array(z.string()).optional(),
   conditions: conditionsSchema.optional(),
+  v1beta2: v1beta2StatusSchema.optional(),
 });
 export type MachineHealthCheckStatus = z.infer<typeof machineHealthCheckStatusSchema>;
 
@@ -274,6 +321,7 @@ export const machineSchema = z.looseObject({
       failureMessage: z.string().optional(),
       phase: z.string().optional(),
       conditions: conditionsSchema.optional(),
+      v1beta2: v1beta2StatusSchema.optional(),
     })
     .optional(),
 });
@@ -299,7 +347,7 @@ export const machineSetSchema = z.looseObject({
     selector: labelSelectorSchema.optional(),
     template: machineTemplateSchema.optional(),
   }),
-  status: z.looseObject({ replicas: z.number().optional(), conditions: conditionsSchema.optional() }).optional(),
+  status: z.looseObject({ replicas: z.number().optional(), conditions: conditionsSchema.optional(), v1beta2: v1beta2StatusSchema.optional() }).optional(),
 });
 export type MachineSet = z.infer<typeof machineSetSchema>;
 
@@ -316,8 +364,25 @@ export const kubeadmControlPlaneSchema = z.looseObject({
         infrastructureRef: objectReferenceSchema.optional(),
       })
       .optional(),
+    /** Retry limits of KCP remediation (Go durations; maxRetry a count). */
+    remediationStrategy: z
+      .looseObject({ maxRetry: z.number().optional(), retryPeriod: z.string().optional(), minHealthyPeriod: z.string().optional() })
+      .optional(),
+    /** Only clusterConfiguration.etcd.external is read: with it, etcd is not managed by the control plane. */
+    kubeadmConfigSpec: z
+      .looseObject({
+        clusterConfiguration: z.looseObject({ etcd: z.looseObject({ external: z.unknown().optional() }).optional() }).optional(),
+      })
+      .optional(),
   }),
-  status: z.looseObject({ conditions: conditionsSchema.optional() }).optional(),
+  status: z
+    .looseObject({
+      /** True once the control plane has been initialized (the first Machine's kubeadm init is done). */
+      initialized: z.boolean().optional(),
+      conditions: conditionsSchema.optional(),
+      v1beta2: v1beta2StatusSchema.optional(),
+    })
+    .optional(),
 });
 export type KubeadmControlPlane = z.infer<typeof kubeadmControlPlaneSchema>;
 
@@ -326,6 +391,13 @@ export const clusterSchema = z.looseObject({
   kind: z.literal("Cluster").default("Cluster"),
   metadata: objectMetaSchema,
   spec: z.looseObject({ paused: z.boolean().optional() }).optional(),
-  status: z.looseObject({ conditions: conditionsSchema.optional() }).optional(),
+  status: z
+    .looseObject({
+      /** The field (not the condition) ClusterCache waits for before it connects to the workload cluster. */
+      infrastructureReady: z.boolean().optional(),
+      conditions: conditionsSchema.optional(),
+      v1beta2: v1beta2StatusSchema.optional(),
+    })
+    .optional(),
 });
 export type Cluster = z.infer<typeof clusterSchema>;

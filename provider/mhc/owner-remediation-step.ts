@@ -1,28 +1,38 @@
-import { hasAnnotation, toKubeTime, type Condition, type KubeObject, type OwnerReference } from "../k8s/meta";
+import { hasAnnotation, toKubeTime, type KubeObject, type OwnerReference } from "../k8s/meta";
 import { refTo, type ClusterAction, type NameGenerator } from "./actions";
-import { conditionIs, removeCondition, sameConditions, setCondition } from "./conditions";
-import { timeMs } from "./health";
+import { removeCondition, sameConditions, sameV1Beta2Conditions, setCondition, setV1Beta2Condition, type ConditionUpdate, type V1Beta2ConditionUpdate } from "./conditions";
 import {
   annotationKeys,
   conditionTypes,
   labelKeys,
-  waitingForRemediationReason,
   type Cluster,
   type KubeadmControlPlane,
   type Machine,
   type MachineSet,
   type ObjectReference,
 } from "./model";
+import {
+  decideKubeadmControlPlaneRemediation,
+  decideMachineSetRemediation,
+  isHealthyAgain,
+  isHealthyAgainV1Beta2,
+  kcpAnnotations,
+  kcpMessages,
+  type OwnerDecision,
+} from "./owner-remediation";
 import { isOwnedBy } from "./owners";
 
-// What the owners of marked Machines do (the default remediation): delete the marked Machine and create a
-// new one from the owner's template, so that spec.replicas holds. Pure: time and names are passed in.
+// What the owners of marked Machines do, simulated for the twin and the dev cluster: the decision is
+// upstream's (owner-remediation.ts), the writes are the ones upstream makes. Pure: time and names are passed in.
 //
-// MachineSet: every marked Machine at once (MachineDeployment maxInFlight, revision checks and preflight
-// checks are not modelled). KubeadmControlPlane: one Machine per step, never while another control plane
-// Machine is still being deleted, never when it has one Machine or fewer (etcd quorum), as upstream does.
-// In both, the replacement is created in the same step, and the infrastructure and bootstrap templates are
-// not cloned: the new Machine's references name the objects the clone would create.
+// MachineSet: every marked Machine that is not deleting, OwnerRemediated True first, then the delete; the
+// replacement comes in a later step, once the deleted Machine is gone (upstream `syncReplicas` counts
+// deleting Machines). MachineDeployment revision and maxInFlight, and preflight checks, are not modelled.
+// KubeadmControlPlane: one Machine at a time (upstream `reconcileUnhealthyMachines`), the etcd members
+// simulated from the control plane Machines (this is a simulation: a real KCP asks etcd); after the delete
+// OwnerRemediated False/RemediationInProgress; the replacement, created once the Machine is gone, carries
+// the remediation-for annotation. The infrastructure and bootstrap templates are not cloned: the new
+// Machine's references name the objects the clone would create.
 
 export interface OwnerRemediationInput<Owner> {
   owner: Owner;
@@ -41,36 +51,29 @@ export interface OwnerRemediationStep {
   created: string[];
 }
 
-export const kcpMessages = {
-  tooFewReplicas: "KCP can't remediate if current replicas are less or equal to 1",
-  deletionInProgress: "KCP waiting for control plane machine deletion to complete before triggering remediation",
-} as const;
+export { kcpMessages };
 
 type OwnerKind = "MachineSet" | "KubeadmControlPlane";
 type Owner = MachineSet | KubeadmControlPlane;
 
 export function planMachineSetRemediation(input: OwnerRemediationInput<MachineSet>): OwnerRemediationStep {
-  return planRemediation(input, "MachineSet", (marked) => ({ remediate: marked, reports: [] }), (name) =>
-    machineFromMachineSet(input.owner, input.cluster, name, input.now),
-  );
+  return planRemediation(input, "MachineSet", (owned) => decideMachineSetRemediation(owned), (name) => machineFromMachineSet(input.owner, input.cluster, name, input.now));
 }
 
 export function planKubeadmControlPlaneRemediation(input: OwnerRemediationInput<KubeadmControlPlane>): OwnerRemediationStep {
-  return planRemediation(input, "KubeadmControlPlane", (marked, owned) => chooseControlPlaneMachine(marked, owned), (name) =>
-    machineFromControlPlane(input.owner, input.cluster, name, input.now),
+  const kcp = input.owner;
+  return planRemediation(
+    input,
+    "KubeadmControlPlane",
+    (owned) => decideKubeadmControlPlaneRemediation({ kcp, machines: owned, now: input.now, etcd: "simulated" }),
+    (name) => machineFromControlPlane(kcp, input.cluster, name, input.now),
   );
-}
-
-interface Choice {
-  remediate: Machine[];
-  /** Marked machines left alone, with why (the OwnerRemediated message upstream writes). */
-  reports: { machine: Machine; message: string; markWaiting?: boolean }[];
 }
 
 function planRemediation(
   input: OwnerRemediationInput<Owner>,
   kind: OwnerKind,
-  choose: (marked: Machine[], owned: Machine[]) => Choice,
+  decide: (owned: Machine[]) => OwnerDecision,
   newMachine: (name: string) => KubeObject,
 ): OwnerRemediationStep {
   const { owner, cluster, now } = input;
@@ -83,84 +86,89 @@ function planRemediation(
   }
 
   const namespace = owner.metadata.namespace ?? "default";
-  const owned = input.machines.filter(
+  let owned = input.machines.filter(
     (m) => (m.metadata.namespace ?? "default") === namespace && isOwnedBy(m.metadata, { kind, name: owner.metadata.name, uid: owner.metadata.uid }),
   );
 
-  // A Machine healthy again drops a mark that was never acted on.
-  for (const machine of owned) {
-    const conditions = machine.status?.conditions;
-    if (conditionIs(conditions, conditionTypes.healthCheckSucceeded, "True") && conditionIs(conditions, conditionTypes.ownerRemediated, "False")) {
-      step.actions.push(statusPatch(machine, removeCondition(conditions, conditionTypes.ownerRemediated), "healthy again: remediation mark removed"));
+  // A Machine healthy again drops a mark that was never acted on (both condition lists, each on its own).
+  owned = owned.map((machine) => {
+    const v1beta1 = isHealthyAgain(machine);
+    const v1beta2 = isHealthyAgainV1Beta2(machine);
+    if (!v1beta1 && !v1beta2) return machine;
+    const status = {
+      ...machine.status,
+      ...(v1beta1 ? { conditions: removeCondition(machine.status?.conditions, conditionTypes.ownerRemediated) } : {}),
+      ...(v1beta2 ? { v1beta2: { ...machine.status?.v1beta2, conditions: removeCondition(machine.status?.v1beta2?.conditions, conditionTypes.ownerRemediated) } } : {}),
+    };
+    step.actions.push(statusPatch(machine, status, "healthy again: remediation mark removed"));
+    return { ...machine, status };
+  });
+
+  const decision = decide(owned);
+  const ownerAnnotations: Record<string, string | null> = {};
+  switch (decision.kind) {
+    case "none":
+      break;
+    case "quiet":
+      step.actions.push({ action: "report", ref: refTo(decision.machine), message: `Machine ${decision.machine.metadata.name ?? ""} is marked for remediation but ${ownerName} waits: ${decision.message}` });
+      break;
+    case "unknown":
+      // Only the report decides "unknown"; a simulation always knows its etcd.
+      step.actions.push({ action: "report", ref: refTo(decision.machine), message: decision.message });
+      break;
+    case "wait": {
+      const machine = decision.machine;
+      const status = withOwnerConditions(machine, decision.v1beta1, decision.v1beta2, now);
+      if (status) step.actions.push(statusPatch(machine, status, decision.message));
+      step.actions.push({ action: "report", ref: refTo(machine), message: `Machine ${machine.metadata.name ?? ""} is marked for remediation but ${ownerName} waits: ${decision.message}` });
+      if (decision.removeInProgress) ownerAnnotations[kcpAnnotations.remediationInProgress] = null;
+      break;
     }
+    case "remediate":
+      for (const machine of decision.machines) {
+        const name = machine.metadata.name ?? "";
+        // Written before the delete (MachineSet does so; KCP writes after it, but a twin Machine without
+        // finalizers is gone at once, so the conditions are written first here too).
+        const status = withOwnerConditions(machine, decision.v1beta1, decision.v1beta2, now);
+        if (status) step.actions.push(statusPatch(machine, status, `remediated by ${ownerName}${kind === "KubeadmControlPlane" ? " (simulated etcd members)" : ""}`));
+        step.actions.push({ action: "delete", ref: refTo(machine), why: `Machine ${name} is unhealthy: ${ownerName} replaces it` });
+        step.remediated.push(name);
+      }
+      if (decision.inProgress) ownerAnnotations[kcpAnnotations.remediationInProgress] = JSON.stringify(decision.inProgress);
+      break;
   }
 
-  const marked = owned.filter(
-    (m) =>
-      !m.metadata.deletionTimestamp &&
-      conditionIs(m.status?.conditions, conditionTypes.healthCheckSucceeded, "False") &&
-      conditionIs(m.status?.conditions, conditionTypes.ownerRemediated, "False"),
-  );
-  const choice = marked.length > 0 ? choose(marked, owned) : { remediate: [], reports: [] };
-
-  for (const { machine, message, markWaiting } of choice.reports) {
-    if (markWaiting) {
-      const conditions = setCondition(
-        machine.status?.conditions,
-        { type: conditionTypes.ownerRemediated, status: "False", severity: "Warning", reason: waitingForRemediationReason, message },
-        now,
-      );
-      if (!sameConditions(machine.status?.conditions, conditions)) step.actions.push(statusPatch(machine, conditions, message));
-    }
-    step.actions.push({ action: "report", ref: refTo(machine), message: `Machine ${machine.metadata.name ?? ""} is marked for remediation but ${ownerName} waits: ${message}` });
-  }
-
-  for (const machine of choice.remediate) {
-    const name = machine.metadata.name ?? "";
-    if (hasAnnotation(machine, annotationKeys.paused)) {
-      step.actions.push({ action: "report", ref: refTo(machine), message: `Machine ${name} is marked for remediation but paused (${annotationKeys.paused}): left as it is` });
-      continue;
-    }
-    // Mark the remediation done before deleting, so that a retried step finds the mark and does not repeat it.
-    const conditions = setCondition(machine.status?.conditions, { type: conditionTypes.ownerRemediated, status: "True" }, now);
-    step.actions.push(statusPatch(machine, conditions, `remediated by ${ownerName}`));
-    step.actions.push({ action: "delete", ref: refTo(machine), why: `Machine ${name} is unhealthy: ${ownerName} replaces it` });
-    step.remediated.push(name);
-  }
-
+  // Replacements: the owner counts its Machines, deleting ones (and the ones deleted just now) included.
   const desired = owner.spec.replicas ?? 1;
-  const active = owned.filter((m) => !m.metadata.deletionTimestamp).length - step.remediated.length;
   const taken = new Set(input.machines.map((m) => m.metadata.name));
-  for (let i = active; i < desired; i++) {
+  const inProgress = owner.metadata.annotations?.[kcpAnnotations.remediationInProgress];
+  for (let i = owned.length; i < desired; i++) {
     const name = freshName(input.generateName, `${owner.metadata.name ?? ""}-`, taken);
-    step.actions.push({ action: "create", object: newMachine(name), why: `${ownerName} keeps ${desired} replicas` });
+    const object = newMachine(name);
+    if (kind === "KubeadmControlPlane" && inProgress !== undefined && ownerAnnotations[kcpAnnotations.remediationInProgress] === undefined) {
+      // Upstream `createMachine`: the replacement records the remediation it completes; the KCP forgets it.
+      object.metadata.annotations = { ...object.metadata.annotations, [kcpAnnotations.remediationFor]: inProgress };
+      ownerAnnotations[kcpAnnotations.remediationInProgress] = null;
+    }
+    step.actions.push({ action: "create", object, why: `${ownerName} keeps ${desired} replicas` });
     step.created.push(name);
+  }
+  if (Object.keys(ownerAnnotations).length > 0) {
+    step.actions.push({ action: "patch", ref: ownerRef, patch: { metadata: { annotations: ownerAnnotations } }, why: `${ownerName}: remediation in progress recorded` });
   }
   return step;
 }
 
-function chooseControlPlaneMachine(marked: Machine[], owned: Machine[]): Choice {
-  const wait = (message: string, markWaiting: boolean): Choice => ({
-    remediate: [],
-    reports: marked.map((machine) => ({ machine, message, markWaiting })),
-  });
-  if (owned.some((m) => m.metadata.deletionTimestamp)) return wait(kcpMessages.deletionInProgress, false);
-  if (owned.length <= 1) return wait(kcpMessages.tooFewReplicas, true);
-  // One at a time, oldest first (ties by name), a paused one only reported.
-  const ordered = marked
-    .slice()
-    .sort((a, b) => timeMs(a.metadata.creationTimestamp) - timeMs(b.metadata.creationTimestamp) || compareNames(a, b));
-  return { remediate: ordered.slice(0, 1), reports: [] };
+function withOwnerConditions(machine: Machine, v1beta1: ConditionUpdate | undefined, v1beta2: V1Beta2ConditionUpdate | undefined, now: Date): Machine["status"] | undefined {
+  const before = machine.status ?? {};
+  const conditions = v1beta1 ? setCondition(before.conditions, v1beta1, now) : before.conditions;
+  const v1beta2Conditions = v1beta2 ? setV1Beta2Condition(before.v1beta2?.conditions, v1beta2, machine.metadata.generation, now) : before.v1beta2?.conditions;
+  if (sameConditions(before.conditions, conditions) && sameV1Beta2Conditions(before.v1beta2?.conditions, v1beta2Conditions)) return undefined;
+  return { ...before, ...(conditions ? { conditions } : {}), ...(v1beta2Conditions ? { v1beta2: { ...before.v1beta2, conditions: v1beta2Conditions } } : {}) };
 }
 
-function compareNames(a: Machine, b: Machine): number {
-  const x = a.metadata.name ?? "";
-  const y = b.metadata.name ?? "";
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function statusPatch(machine: Machine, conditions: Condition[], why: string): ClusterAction {
-  return { action: "patchStatus", ref: refTo(machine), status: { ...machine.status, conditions }, why: `Machine ${machine.metadata.name ?? ""}: ${why}` };
+function statusPatch(machine: Machine, status: Machine["status"], why: string): ClusterAction {
+  return { action: "patchStatus", ref: refTo(machine), status: status as Record<string, unknown>, why: `Machine ${machine.metadata.name ?? ""}: ${why}` };
 }
 
 function freshName(generate: NameGenerator, prefix: string, taken: Set<string | undefined>): string {

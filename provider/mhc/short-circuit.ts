@@ -1,15 +1,23 @@
-import { defaultMaxUnhealthy, parseUnhealthyRange, scaleMaxUnhealthy, type MachineHealthCheckSpec } from "./model";
+import { readUnhealthyRange, scaleMaxUnhealthy, type MachineHealthCheckSpec } from "./model";
 
 // Short-circuiting: whether remediation may happen given how many targets are not healthy.
+// Upstream machinehealthcheck_controller.go `isAllowedRemediation`, `getUnhealthyRange`, `getMaxUnhealthy`.
 // The count is expectedMachines - currentHealthy, so pending, deleting and Node-less machines count too.
 
-export interface RemediationGate {
-  allowed: boolean;
-  /** maxUnhealthy - count (or max - count with a range); 0 when not allowed. */
-  remediationsAllowed: number;
-  /** The RemediationAllowed False message, when not allowed. */
-  message?: string;
-}
+export type RemediationGate =
+  | {
+      allowed: boolean;
+      /** maxUnhealthy - count (or max - count with a range); 0 when not allowed. */
+      remediationsAllowed: number;
+      /** The RemediationAllowed False message, when not allowed. */
+      message?: string;
+    }
+  /**
+   * Upstream cannot tell (a missing maxUnhealthy, a string without "%", a range whose minimum exceeds its
+   * maximum): its reconcile fails with this error every time, after writing the counts and targets but no
+   * condition and no observedGeneration, and it marks no Machine.
+   */
+  | { error: string };
 
 export interface GateCounts {
   expectedMachines: number;
@@ -18,12 +26,11 @@ export interface GateCounts {
   unhealthy: number;
 }
 
-/** Throws on a spec the webhook would have refused: evaluation is not the place to validate. */
 export function remediationGate(spec: Pick<MachineHealthCheckSpec, "maxUnhealthy" | "unhealthyRange">, counts: GateCounts): RemediationGate {
   const count = counts.expectedMachines - counts.currentHealthy;
   if (spec.unhealthyRange !== undefined) {
-    const range = parseUnhealthyRange(spec.unhealthyRange);
-    if ("problem" in range) throw new Error(`spec.unhealthyRange ${range.problem}`);
+    const range = readUnhealthyRange(spec.unhealthyRange);
+    if ("error" in range) return { error: `error checking if remediation is allowed: ${range.error}` };
     const allowed = count >= range.min && count <= range.max;
     return allowed
       ? { allowed, remediationsAllowed: range.max - count }
@@ -33,17 +40,16 @@ export function remediationGate(spec: Pick<MachineHealthCheckSpec, "maxUnhealthy
           message: `Remediation is not allowed, the number of not started or unhealthy machines does not fall within the range (total: ${counts.expectedMachines}, unhealthy: ${counts.unhealthy}, unhealthyRange: ${spec.unhealthyRange})`,
         };
   }
-  const maxUnhealthy = spec.maxUnhealthy ?? defaultMaxUnhealthy;
-  const limit = scaleMaxUnhealthy(maxUnhealthy, counts.expectedMachines);
-  if (limit === undefined) {
-    throw new Error(`spec.maxUnhealthy must be a whole number or a percentage ending in "%"; got ${JSON.stringify(maxUnhealthy)}`);
-  }
-  const allowed = count <= limit;
+  // The v1.10 controller does not default maxUnhealthy (its webhook does): without it, every reconcile fails.
+  if (spec.maxUnhealthy === undefined) return { error: "error checking if remediation is allowed: spec.maxUnhealthy must be set" };
+  const limit = scaleMaxUnhealthy(spec.maxUnhealthy, counts.expectedMachines);
+  if ("error" in limit) return { error: `error checking if remediation is allowed: ${limit.error}` };
+  const allowed = count <= limit.value;
   return allowed
-    ? { allowed, remediationsAllowed: limit - count }
+    ? { allowed, remediationsAllowed: limit.value - count }
     : {
         allowed,
         remediationsAllowed: 0,
-        message: `Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: ${counts.expectedMachines}, unhealthy: ${counts.unhealthy}, maxUnhealthy: ${String(maxUnhealthy)})`,
+        message: `Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: ${counts.expectedMachines}, unhealthy: ${counts.unhealthy}, maxUnhealthy: ${String(spec.maxUnhealthy)})`,
       };
 }

@@ -1,18 +1,15 @@
-// The plugin lives as long as the engine that started it. The engine gives the plugin a stdin pipe
-// and is its parent: stdin reaching its end, or the parent changing (the engine died and the plugin
-// was re-parented), mean the engine is gone, even when it was killed with no chance to say so. The
-// engine's own shutdown (SIGINT to the plugin's process group, then SIGKILL after 5 s) and SIGTERM
-// end it too. Whatever the cause, `onGone` runs once.
+// What ends the plugin besides the engine guard (provider/engine-guard.ts: its parent changes, the
+// engine's port refuses connections): the engine's stdin pipe reaching its end (the engine is gone,
+// even when it was killed with no chance to say so), and the engine's own shutdown (SIGINT to the
+// plugin's process group, then SIGKILL after 5 s) or a SIGTERM. `onGone` runs once.
 
 export interface LifetimeOptions {
   onGone: (reason: string) => void;
-  /** How often to look at the parent process (ms). */
-  pollMs?: number;
   /** Watch stdin's end (the engine's pipe); off when stdin is not a pipe from the engine. */
   watchStdin?: boolean;
 }
 
-export function watchEngine(options: LifetimeOptions): () => void {
+export function watchStdinAndSignals(options: LifetimeOptions): () => void {
   let gone = false;
   const end = (reason: string) => {
     if (gone) return;
@@ -20,12 +17,6 @@ export function watchEngine(options: LifetimeOptions): () => void {
     stop();
     options.onGone(reason);
   };
-
-  const parent = process.ppid;
-  const timer = setInterval(() => {
-    if (process.ppid !== parent) end(`the engine (process ${parent}) is gone`);
-  }, options.pollMs ?? 1000);
-  timer.unref();
 
   const onStdinEnd = () => end("the engine closed the plugin's stdin");
   if (options.watchStdin ?? true) {
@@ -43,7 +34,6 @@ export function watchEngine(options: LifetimeOptions): () => void {
   process.on("SIGTERM", onSignal);
 
   function stop(): void {
-    clearInterval(timer);
     process.stdin.off("end", onStdinEnd);
     process.stdin.off("close", onStdinEnd);
     process.stdin.off("error", onStdinEnd);

@@ -2,9 +2,11 @@
 // pulumi-resource-cluster-runtime: the provider plugin that serves schema.json (KataConfig and
 // MachineHealthCheck) to every Pulumi language. The engine starts it with its own gRPC address as
 // the argument (after optional --logtostderr, -v=N, --tracing <endpoint>), reads the port printed on
-// stdout, and talks gRPC to it.
+// stdout, and talks gRPC to it. It ends with the engine: the engine guard, stdin's end, the engine's
+// signals, or its log service unreachable; every wait in progress is stopped first.
 
-import { watchEngine } from "./lifetime";
+import { guardEngine } from "../engine-guard";
+import { watchStdinAndSignals } from "./lifetime";
 import { grpc, providerRpc } from "./rpc";
 import { ProviderPlugin } from "./server";
 
@@ -24,13 +26,19 @@ export function engineAddressOf(args: string[]): string | undefined {
 
 export async function main(args: string[]): Promise<void> {
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
-  const plugin = new ProviderPlugin({ engineAddress: engineAddressOf(args), onEngineUnreachable: (reason) => leave(reason) });
-  const stopWatching = watchEngine({ onGone: (reason) => leave(reason), watchStdin: !process.stdin.isTTY });
+  const engineAddress = engineAddressOf(args);
+  const plugin = new ProviderPlugin({ engineAddress, onEngineUnreachable: (reason) => leave(reason) });
+  // The engine guard notices a killed engine (this process re-parented, the engine's port closed);
+  // it only tells: leave() stops the waits and ends the process.
+  const guard = engineAddress ? guardEngine({ engineAddress, exit: () => undefined }) : undefined;
+  guard?.signal.addEventListener("abort", () => leave(String((guard.signal.reason as Error | undefined)?.message)));
+  const stopWatching = watchStdinAndSignals({ onGone: (reason) => leave(reason), watchStdin: !process.stdin.isTTY });
   let leaving = false;
   function leave(reason: string): void {
     if (leaving) return;
     leaving = true;
     stopWatching();
+    guard?.stop();
     plugin.cancelAll(`stopped: ${reason}`);
     server.forceShutdown();
     plugin.close();

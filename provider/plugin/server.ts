@@ -38,7 +38,7 @@ export class ProviderPlugin {
 
   constructor(private readonly options: PluginOptions = {}) {
     this.log = this.engineLog(options.engineAddress);
-    this.schema = fs.readFileSync(path.join(packageRoot, "schema.json"), "utf8");
+    this.schema = fs.readFileSync(path.join(packageRoot(), "schema.json"), "utf8");
     this.version = (JSON.parse(this.schema) as { version: string }).version;
   }
 

@@ -17,7 +17,7 @@ export interface ConnectOptions {
 export async function connect(target: ClusterTarget | undefined, options: ConnectOptions = {}): Promise<ClusterClient> {
   if (isEmbedded(target)) return openTwin(target.embedded);
   // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
-  const kubernetes = require("../cluster/kubernetes") as typeof import("../cluster/kubernetes");
+  const kubernetes = await import("../cluster/kubernetes");
   return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined, options.kubeconfigSource ? { kubeconfigSource: options.kubeconfigSource } : {});
 }
 

@@ -4,4 +4,4 @@
 
 export { connect, openTwin, DEFAULT_TIME_SCALE } from "./connect";
 export { EmbeddedCluster, type EmbeddedClusterOptions } from "./embedded-cluster";
-export { defaultTimings, simulatedOperators, type OperatorTimings } from "./simulated-operators";
+export { defaultTimings, MACHINE_HEALTH_CHECK_CONTROLLER, simulatedOperators, type OperatorTimings } from "./simulated-operators";

@@ -1,6 +1,9 @@
 import type { SimulatedOperators } from "../cluster/controller";
 import { kataSimulation } from "../kata/simulated";
 import { clusterApiSimulation } from "../mhc/simulated";
+
+/** The name of the twin's MachineHealthCheck controller, which Cluster API's own replaces on a dev cluster with --capi upstream. */
+export { MACHINE_HEALTH_CHECK_CONTROLLER } from "../mhc/simulated";
 import type { NameGenerator } from "../mhc/actions";
 
 // Which simulated operators play a cluster that lacks the real ones: the embedded twin plays them

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
 import { engineDir, pulumi, repoRoot, selectStack, workspace } from "../../tools/engine";
-import { childProcesses, eventually, isRunning, resourceSummary, rowDiagnostics, startPulumi, useProjects, withTwin } from "./project";
+import { childProcesses, eventually, isRunning, resourceSummary, rowDiagnostics, useProjects, withTwin } from "./project";
 
 // What the provider plugin has that the dynamic resources cannot: the engine's customTimeouts,
 // `pulumi import`, the engine's cancel (Ctrl-C), its own end when the engine dies, the provider's
@@ -104,10 +104,10 @@ config:
 
   it("Ctrl-C during an install: the engine's cancel stops the wait at once, saying what it saw last, and the resource stays in the stack", async () => {
     const project = await newYamlProject(slowInstall("10m"));
-    const cli = startPulumi(project.ws, up);
-    await eventually("the install to be under way", () => cli.output().includes("worker-1: installing (0/2 ready)") || undefined, 120_000);
+    const cli = project.start(up);
+    await cli.waitFor("worker-1: installing (0/2 ready)");
 
-    process.kill(cli.pid, "SIGINT");
+    process.kill(cli.process.pid!, "SIGINT");
     const exit = await cli.exited;
 
     expect(exit).not.toBe(0);
@@ -119,15 +119,15 @@ config:
 
   it("kill -9 of the CLI during an install: the plugin process notices the engine is gone and exits", async () => {
     const project = await newYamlProject(slowInstall("10m"));
-    const cli = startPulumi(project.ws, up);
-    await eventually("the install to be under way", () => cli.output().includes("worker-1: installing (0/2 ready)") || undefined, 120_000);
-    const children = childProcesses(cli.pid);
+    const cli = project.start(up);
+    await cli.waitFor("worker-1: installing (0/2 ready)");
+    const children = childProcesses(cli.process.pid!);
     const plugin = children.find((c) => c.command.includes(path.join("provider", "plugin", "main.js")));
     expect(plugin, children.map((c) => c.command).join("\n")).toBeDefined();
     // The YAML language host (and the plugin it started to read the schema) are not the plugin's to end.
     leftovers = children.flatMap((c) => [c.pid, ...childProcesses(c.pid).map((g) => g.pid)]).filter((pid) => pid !== plugin!.pid);
 
-    process.kill(cli.pid, "SIGKILL");
+    process.kill(cli.process.pid!, "SIGKILL");
     await cli.exited;
 
     await eventually("the plugin process to exit", () => !isRunning(plugin!.pid) || undefined, 30_000);

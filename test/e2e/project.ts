@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,7 +20,7 @@ export const MHC_LABEL = "MachineHealthCheck default/capi-quickstart-node-unheal
 
 export interface ProgramOptions {
   /** The KataConfig, on the two-workers twin: scaled time (600×, the quickstart's flow) or virtual time. */
-  kataConfig?: { clock: "scaled" | "virtual" };
+  kataConfig?: { clock: "scaled" | "virtual"; nodeUpdateTime?: string };
   /** The workers MachineHealthCheck, on the capi-quickstart twin (virtual time: nothing waits on time). */
   machineHealthCheck?: boolean;
 }
@@ -44,6 +44,10 @@ export interface Project {
   openshift: EmbeddedTarget;
   capi: EmbeddedTarget;
   pulumi(args: string[], options?: { allowFailure?: boolean }): Promise<CliResult>;
+  /** A pulumi command left running: its process and its output so far. */
+  start(args: string[]): RunningCli;
+  /** The directory holding the program, the stack's state and the twins. */
+  dir: string;
   outputs(): Promise<Record<string, unknown>>;
   /** The resources in the stack's state (pulumi stack export). */
   resources(): Promise<StateResource[]>;
@@ -55,6 +59,15 @@ export interface YamlProject extends Omit<Project, "openshift" | "capi"> {
   ws: Workspace;
   /** The state file of the twin opened from `fixture` with no stateFile given (.state/twin/<fixture>.json). */
   twinState(fixture: "two-workers" | "capi-quickstart"): string;
+}
+
+export interface RunningCli {
+  process: ChildProcess;
+  output(): string;
+  /** Resolves when the output contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (or the signal that ended it). */
+  exited: Promise<number | NodeJS.Signals>;
 }
 
 export interface Projects {
@@ -108,6 +121,7 @@ async function createProject(dir: string, options: ProgramOptions, engine: strin
     fixture: "fixtures/two-workers.yaml",
     stateFile: path.join(dir, "twin", "openshift.json"),
     ...(options.kataConfig?.clock === "virtual" ? { virtualTime: true } : { timeScale: 600 }),
+    ...(options.kataConfig?.nodeUpdateTime ? { nodeUpdateTime: options.kataConfig.nodeUpdateTime } : {}),
   };
   const capi: EmbeddedTarget = { fixture: "fixtures/capi-quickstart.yaml", stateFile: path.join(dir, "twin", "capi.json"), virtualTime: true };
   const settings: ProgramSettings = {
@@ -126,7 +140,9 @@ async function createProject(dir: string, options: ProgramOptions, engine: strin
   return {
     openshift,
     capi,
+    dir,
     pulumi: run,
+    start: (args) => startCli(ws, args),
     outputs: async () => (await json(["stack", "output", "--json"])) as Record<string, unknown>,
     resources: async () => ((await json(["stack", "export"])) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [],
   };
@@ -140,8 +156,10 @@ async function createYamlProject(dir: string, pulumiYaml: string, engine: string
   await selectStack(ws, STACK);
   const json = async (args: string[]) => JSON.parse((await pulumi(ws, args)).stdout) as unknown;
   return {
+    dir,
     programDir,
     ws,
+    start: (args) => startCli(ws, args),
     twinState: (fixture) => path.join(programDir, ".state", "twin", `${fixture}.json`),
     pulumi: async (args, runOptions = {}) => {
       const result = await pulumi(ws, args, runOptions);
@@ -168,6 +186,29 @@ function writeProgram(programDir: string, settings: ProgramSettings): void {
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(programDir, name), text);
   fs.copyFileSync(path.join(__dirname, "program", "index.ts"), path.join(programDir, "index.ts"));
   fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(programDir, "node_modules"), "dir");
+}
+
+function startCli(ws: Workspace, args: string[]): RunningCli {
+  const child = spawn("pulumi", [...args, "--color", "never"], { cwd: ws.programDir, env: ws.env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? 1)));
+  return {
+    process: child,
+    output: () => output,
+    exited,
+    waitFor: (text, timeoutMs = 120_000) =>
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + timeoutMs;
+        const poll = () => {
+          if (output.includes(text)) return resolve();
+          if (child.exitCode !== null || Date.now() > deadline) return reject(new Error(`pulumi ${args.join(" ")}: no "${text}" in its output:\n${output}`));
+          setTimeout(poll, 50);
+        };
+        poll();
+      }),
+  };
 }
 
 /** Open the twin a program acts on (same options, so the same clock), run `body`, close it. */
@@ -213,24 +254,6 @@ export function rowDiagnostics(output: string, type: string, name: string): stri
 export function resourceSummary(output: string): string[] {
   const match = /\nResources:\n((?:[ \t]+\S.*\n?)+)/.exec(output);
   return (match?.[1] ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
-}
-
-export interface RunningCli {
-  pid: number;
-  /** What the CLI printed so far (stdout and stderr). */
-  output(): string;
-  /** Resolves with the exit code (or the signal that ended it). */
-  exited: Promise<number | NodeJS.Signals>;
-}
-
-/** Start the pulumi CLI in a workspace without waiting for it (to interrupt or kill it). */
-export function startPulumi(ws: Workspace, args: string[]): RunningCli {
-  const child = spawn("pulumi", [...args, "--color", "never"], { cwd: ws.programDir, env: ws.env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.on("close", (code, signal) => resolve(code ?? signal ?? 1)));
-  return { pid: child.pid!, output: () => output, exited };
 }
 
 /** Poll `check` every 100 ms until it returns a value; fail, saying what was awaited, after `limitMs`. */

@@ -109,4 +109,14 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
     await inTwin(twin, (cluster) => cluster.apply({ ...ref, metadata: { name: ref.name, namespace: "default" }, spec: { clusterName: "capi-quickstart", selector: { matchLabels: { a: "b" } } } }));
     await expect(mhc.create(twin.context, inputs())).rejects.toThrow(/already exists .* not created by this stack/);
   });
+
+  it("says what the controller wrote when it cannot observe the policy: a missing remediation template", async () => {
+    const template = { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "Metal3RemediationTemplate", name: "missing" };
+    await notReady("capi-quickstart-nodepool-0-2kq7w");
+    await inTwin(twin, (cluster) => cluster.advance(10 * 60_000));
+    const failure = mhc.create(twin.context, { ...inputs({ remediationTemplate: template }), timeouts: { create: "2m" } });
+    await expect(failure).rejects.toThrow(
+      /observedGeneration 0; ExternalRemediationTemplateAvailable False: failed to retrieve Metal3RemediationTemplate default\/missing: Metal3RemediationTemplate.infrastructure.cluster.x-k8s.io "missing" not found/,
+    );
+  });
 });

@@ -81,7 +81,7 @@ describe("which machines count", () => {
     expect(result).toMatchObject({ paused: true, expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0, remediationAllowed: false, targets: [] });
     expect(result.machines.every((m) => m.state === "skipped" && m.reason === reason)).toBe(true);
     expect(result.requeueAfterSeconds).toBeUndefined();
-    expect(machineHealthCheckStatus(check, result)).toBeUndefined();
+    expect(machineHealthCheckStatus(check, result, NOW)).toBeUndefined();
   });
 
   it("keeps the health check's conditions while paused", () => {
@@ -126,7 +126,15 @@ describe("when a machine is unhealthy (first match wins)", () => {
       "FailureMessage: x",
     ],
   ])("%s", (_, m, nodes, reason, message) => {
-    expect(verdictOf(m, nodes)).toEqual({ name: "m", state: "unhealthy", reason, message, remediatedBy: "MachineSet" });
+    const check = mhc({ maxUnhealthy: "100%" });
+    expect(verdictOf(m, nodes, check)).toEqual({
+      name: "m",
+      state: "unhealthy",
+      reason,
+      message,
+      remediatedBy: "MachineSet",
+      remediation: { outcome: "remediated", message: expect.stringMatching(/^MachineSet workers deletes it; its replacement is created once it is gone/) },
+    });
   });
 
   it("prints the timeout as Go does", () => {
@@ -360,10 +368,18 @@ describe("short-circuiting", () => {
     ["140%", 10, 14],
     [2, 1000, 2],
     [-1, 10, -1],
-    ["40", 10, undefined],
-    [1.5, 10, undefined],
-  ])("scales maxUnhealthy %j against %d machines to %s (rounded down)", (value, total, expected) => {
-    expect(scaleMaxUnhealthy(value, total)).toBe(expected);
+    ["+10%", 10, 1],
+    ["-10%", 15, -2],
+  ])("scales maxUnhealthy %j against %d machines to %s (rounded down, as intstr.GetScaledValueFromIntOrPercent)", (value, total, expected) => {
+    expect(scaleMaxUnhealthy(value, total)).toEqual({ value: expected });
+  });
+
+  it.each<[string | number, string]>([
+    ["40", "invalid value for IntOrString: invalid type: string is not a percentage"],
+    ["x%", 'invalid value for IntOrString: invalid value "x%": strconv.Atoi: parsing "x": invalid syntax'],
+    [1.5, "invalid value for IntOrString: invalid type: neither int nor percentage"],
+  ])("gives upstream's error for maxUnhealthy %j", (value, error) => {
+    expect(scaleMaxUnhealthy(value, 10)).toEqual({ error });
   });
 
   it("never allows remediation with a negative maxUnhealthy read from a cluster (the API server accepts it)", () => {
@@ -400,17 +416,42 @@ describe("short-circuiting", () => {
     expect(evaluate({ machines: [] })).toMatchObject({ expectedMachines: 0, currentHealthy: 0, remediationAllowed: true, remediationsAllowed: 0 });
   });
 
-  it("uses the default 100% when maxUnhealthy is not set", () => {
+  it("fails like the v1.10 controller when maxUnhealthy is not set (only the webhook defaults it): counts and targets, nothing marked", () => {
     const check = mhc();
     delete check.spec.maxUnhealthy;
     const { machines, nodes } = fleet(4, 4);
-    expect(evaluate({ check, machines, nodes }).remediationAllowed).toBe(true);
+    const result = evaluate({ check, machines, nodes });
+    expect(result).toMatchObject({ expectedMachines: 4, currentHealthy: 0, remediationAllowed: false, error: "error checking if remediation is allowed: spec.maxUnhealthy must be set" });
+    expect(result.conditions).toEqual([]);
+    expect(result.machines[0]?.remediation).toEqual({ outcome: "waits", message: expect.stringContaining("spec.maxUnhealthy must be set") });
+    expect(machineHealthCheckStatus(check, result, NOW)).toEqual({
+      expectedMachines: 4,
+      currentHealthy: 0,
+      targets: ["worker-000", "worker-001", "worker-002", "worker-003"],
+      v1beta2: { conditions: [{ type: "Paused", status: "False", reason: "NotPaused", message: "", observedGeneration: 1, lastTransitionTime: ago(0) }] },
+    });
   });
 
-  it("refuses to evaluate values the webhook would refuse", () => {
-    expect(() => evaluate({ check: mhc({ maxUnhealthy: "40" }), machines: [machine("m")] })).toThrow(/maxUnhealthy/);
-    expect(() => evaluate({ check: mhc({ unhealthyRange: "[5-3]" }), machines: [machine("m")] })).toThrow(/unhealthyRange/);
-    expect(() => evaluate({ check: mhc({ nodeStartupTimeout: "5 minutes" }), machines: [machine("m")] })).toThrow(/nodeStartupTimeout/);
+  it.each<[Partial<MachineHealthCheck["spec"]>, string]>([
+    [{ maxUnhealthy: "40" }, "error checking if remediation is allowed: invalid value for IntOrString: invalid type: string is not a percentage"],
+    [{ unhealthyRange: "[5-3]" }, "error checking if remediation is allowed: max value 3 cannot be less than min value 5 for unhealthyRange"],
+    [{ unhealthyRange: "[1-99999999999]" }, 'error checking if remediation is allowed: strconv.ParseUint: parsing "99999999999": value out of range'],
+  ])("never throws on what the API server accepts but the controller cannot use: %j", (spec, error) => {
+    expect(evaluate({ check: mhc(spec), machines: [machine("m")] }).error).toBe(error);
+  });
+
+  it("evaluates what the webhook would refuse but the controller reads: a short nodeStartupTimeout, a negative timeout", () => {
+    const check = mhc({ nodeStartupTimeout: "1s", unhealthyConditions: [{ type: "Ready", status: "False", timeout: "-5m" }] });
+    expect(verdictOf(machine("m", { nodeName: null, createdSecondsAgo: 2 }), [], check)).toMatchObject({ state: "unhealthy", message: "Node failed to report startup in 1s" });
+    expect(verdictOf(machine("m"), [node("m", [{ status: "False", sinceSecondsAgo: 0 }])], check)).toMatchObject({
+      state: "unhealthy",
+      message: "Condition Ready on node is reporting status False for more than -5m0s",
+    });
+  });
+
+  it("says the controller cannot decode a duration Go does not read", () => {
+    const result = evaluate({ check: mhc({ nodeStartupTimeout: "5 minutes" }), machines: [machine("m")] });
+    expect(result.error).toMatch(/^spec.nodeStartupTimeout is "5 minutes", which is not a Go duration: Cluster API's controller cannot decode/);
   });
 });
 
@@ -426,13 +467,27 @@ describe("the RemediationAllowed condition", () => {
     expect(evaluate({ check, machines: [machine("m")] }).conditions).toEqual([allowedSince]);
   });
 
-  it("moves lastTransitionTime when the status changes, and keeps other conditions", () => {
+  it("moves lastTransitionTime when the status changes, and keeps other conditions, sorted by type as upstream's Set does", () => {
     const other = { type: "Other", status: "True", lastTransitionTime: ago(50) };
-    const check = { ...mhc({ maxUnhealthy: 0 }), status: { conditions: [other, allowedSince] } };
+    const check = { ...mhc({ maxUnhealthy: 0 }), status: { conditions: [allowedSince, other] } };
     const { machines, nodes } = fleet(2, 1);
     const conditions = evaluate({ check, machines, nodes }).conditions;
     expect(conditions[0]).toEqual(other);
     expect(conditions[1]).toMatchObject({ status: "False", lastTransitionTime: ago(0) });
+  });
+
+  it("moves lastTransitionTime when the message changes while the status stays False (v1beta1 Set compares the whole state)", () => {
+    const blocked = {
+      type: "RemediationAllowed",
+      status: "False",
+      severity: "Warning",
+      reason: "TooManyUnhealthy",
+      message: "Remediation is not allowed, the number of not started or unhealthy machines exceeds maxUnhealthy (total: 2, unhealthy: 1, maxUnhealthy: 0)",
+      lastTransitionTime: ago(600),
+    };
+    const check = { ...mhc({ maxUnhealthy: 0 }), status: { conditions: [blocked] } };
+    expect(evaluate({ check, ...fleet(2, 1) }).conditions).toEqual([blocked]);
+    expect(evaluate({ check, ...fleet(2, 2) }).conditions).toEqual([{ ...blocked, message: blocked.message.replace("unhealthy: 1", "unhealthy: 2"), lastTransitionTime: ago(0) }]);
   });
 });
 
@@ -442,7 +497,7 @@ describe("the status the controller writes", () => {
     const machines = [machine("c"), machine("a"), machine("b", { annotations: { "cluster.x-k8s.io/skip-remediation": "" } }), machine("d")];
     const nodes = [node("a"), node("c"), node("d", [{ status: "False", sinceSecondsAgo: 3600 }])];
     const evaluation = evaluate({ check, machines, nodes });
-    expect(machineHealthCheckStatus(check, evaluation)).toEqual({
+    expect(machineHealthCheckStatus(check, evaluation, NOW)).toEqual({
       somethingElse: "kept",
       expectedMachines: 3,
       currentHealthy: 2,
@@ -450,7 +505,20 @@ describe("the status the controller writes", () => {
       observedGeneration: 7,
       targets: ["a", "c", "d"],
       conditions: [{ type: "RemediationAllowed", status: "True", lastTransitionTime: ago(0) }],
+      v1beta2: {
+        conditions: [
+          { type: "RemediationAllowed", status: "True", reason: "RemediationAllowed", message: "", observedGeneration: 7, lastTransitionTime: ago(0) },
+          { type: "Paused", status: "False", reason: "NotPaused", message: "", observedGeneration: 7, lastTransitionTime: ago(0) },
+        ],
+      },
     });
+  });
+
+  it("leaves targets out when there are none (omitempty), counts written at 0", () => {
+    const check = mhc();
+    const status = machineHealthCheckStatus(check, evaluate({ check, machines: [] }), NOW);
+    expect(status).toMatchObject({ expectedMachines: 0, currentHealthy: 0, remediationsAllowed: 0 });
+    expect(status).not.toHaveProperty("targets");
   });
 
   it("keeps machines in input order in the evaluation", () => {

@@ -167,19 +167,22 @@ export function machineSet(options: { name?: string; replicas?: number; paused?:
   };
 }
 
-export function kubeadmControlPlane(options: { replicas?: number } = {}): KubeadmControlPlane {
+export function kubeadmControlPlane(options: { replicas?: number; initialized?: boolean; annotations?: Record<string, string>; remediationStrategy?: KubeadmControlPlane["spec"]["remediationStrategy"]; externalEtcd?: boolean } = {}): KubeadmControlPlane {
   const name = "capi-quickstart-control-plane";
   return {
     apiVersion: controlPlaneApiVersion,
     kind: "KubeadmControlPlane",
-    metadata: { name, namespace: NAMESPACE, uid: `${name}-uid`, labels: { "cluster.x-k8s.io/cluster-name": CLUSTER } },
+    metadata: { name, namespace: NAMESPACE, uid: `${name}-uid`, labels: { "cluster.x-k8s.io/cluster-name": CLUSTER }, ...(options.annotations ? { annotations: options.annotations } : {}) },
     spec: {
       replicas: options.replicas ?? 3,
       version: "v1.31.0",
       machineTemplate: {
         infrastructureRef: { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "DockerMachineTemplate", name: "cp-infra" },
       },
+      ...(options.remediationStrategy ? { remediationStrategy: options.remediationStrategy } : {}),
+      ...(options.externalEtcd ? { kubeadmConfigSpec: { clusterConfiguration: { etcd: { external: { endpoints: ["https://etcd:2379"] } } } } } : {}),
     },
+    status: { initialized: options.initialized ?? true },
   };
 }
 

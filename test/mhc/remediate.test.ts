@@ -18,7 +18,7 @@ function step(input: Partial<MachineHealthCheckStepInput> & { machines: Machine[
 
 function statusPatchOf(actions: ClusterAction[], name: string) {
   const found = actions.find((a) => a.action === "patchStatus" && a.ref.kind === "Machine" && a.ref.name === name);
-  return found?.action === "patchStatus" ? (found.status as { conditions?: unknown[] }) : undefined;
+  return found?.action === "patchStatus" ? (found.status as { conditions?: unknown[]; v1beta2?: { conditions?: unknown[] } }) : undefined;
 }
 
 const unhealthyNode = (name: string) => node(name, [{ status: "False", sinceSecondsAgo: 3600 }]);
@@ -28,7 +28,18 @@ describe("marking machines when remediation is allowed", () => {
   const nodes = [node("good"), unhealthyNode("bad"), unhealthyNode("skip")];
   const result = step({ machineHealthCheck: mhc({ maxUnhealthy: "100%" }), machines, nodes });
 
-  it("marks the unhealthy machine HealthCheckSucceeded False and OwnerRemediated False", () => {
+  it("marks the unhealthy machine HealthCheckSucceeded False and OwnerRemediated False, in both condition lists", () => {
+    expect(statusPatchOf(result.actions, "bad")?.v1beta2?.conditions).toEqual([
+      {
+        type: "HealthCheckSucceeded",
+        status: "False",
+        observedGeneration: undefined,
+        reason: "UnhealthyNode",
+        message: "Health check failed: Condition Ready on Node is reporting status False for more than 5m0s",
+        lastTransitionTime: ago(0),
+      },
+      { type: "OwnerRemediated", status: "False", reason: "WaitingForRemediation", message: "Waiting for remediation", lastTransitionTime: ago(0) },
+    ].map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined))));
     expect(statusPatchOf(result.actions, "bad")?.conditions).toEqual([
       {
         type: "HealthCheckSucceeded",
@@ -44,6 +55,27 @@ describe("marking machines when remediation is allowed", () => {
 
   it("marks the healthy machine HealthCheckSucceeded True", () => {
     expect(statusPatchOf(result.actions, "good")?.conditions).toEqual([{ type: "HealthCheckSucceeded", status: "True", lastTransitionTime: ago(0) }]);
+    expect(statusPatchOf(result.actions, "good")?.v1beta2?.conditions).toEqual([{ type: "HealthCheckSucceeded", status: "True", reason: "HealthCheckSucceeded", message: "", lastTransitionTime: ago(0) }]);
+  });
+
+  it("writes no v1beta1 message for NodeNotFound (upstream leaves it empty) but the v1beta2 one", () => {
+    const gone = step({ machineHealthCheck: mhc({ maxUnhealthy: "100%" }), machines: [machine("gone")], nodes: [] });
+    const status = statusPatchOf(gone.actions, "gone");
+    expect(status?.conditions?.[0]).toEqual({ type: "HealthCheckSucceeded", status: "False", severity: "Warning", reason: "NodeNotFound", lastTransitionTime: ago(0) });
+    expect(status?.v1beta2?.conditions?.[0]).toMatchObject({ reason: "NodeDeleted", message: "Health check failed: Node gone has been deleted" });
+  });
+
+  it("writes no v1beta2 condition for MachineHasFailure (upstream sets none)", () => {
+    const failed = step({ machineHealthCheck: mhc({ maxUnhealthy: "100%" }), machines: [machine("f", { failureReason: "" })] });
+    const status = statusPatchOf(failed.actions, "f");
+    expect(status?.conditions?.[0]).toMatchObject({ reason: "MachineHasFailure", message: "FailureReason: " });
+    expect(status?.v1beta2?.conditions).toEqual([{ type: "OwnerRemediated", status: "False", reason: "WaitingForRemediation", message: "Waiting for remediation", lastTransitionTime: ago(0) }]);
+  });
+
+  it("does not mark a Machine already being deleted for its owner, only its health check", () => {
+    const deleting = step({ machineHealthCheck: mhc({ maxUnhealthy: "100%" }), machines: [machine("d", { deleting: true })], nodes: [unhealthyNode("d")] });
+    expect(JSON.stringify(statusPatchOf(deleting.actions, "d"))).not.toContain("OwnerRemediated");
+    expect(statusPatchOf(deleting.actions, "d")?.conditions?.[0]).toMatchObject({ type: "HealthCheckSucceeded", status: "False" });
   });
 
   it("leaves pending and skipped machines alone", () => {
@@ -90,6 +122,28 @@ describe("when remediation is not allowed", () => {
     expect(patches).toHaveLength(5);
     expect(JSON.stringify(patches)).not.toContain("OwnerRemediated");
   });
+
+  it("keeps the external remediation requests of healthy machines (they are deleted only while remediation is allowed)", () => {
+    const { machines, nodes } = fleet(3, 2);
+    const check = mhc({ maxUnhealthy: 1, remediationTemplate: { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "Metal3RemediationTemplate", name: "t", namespace: "default" } });
+    const request = { apiVersion: "infrastructure.cluster.x-k8s.io/v1beta1", kind: "Metal3Remediation", metadata: { name: "worker-002", namespace: "default" } };
+    const result = step({ machineHealthCheck: check, machines, nodes, remediationRequests: [request] });
+    expect(result.evaluation.remediationAllowed).toBe(false);
+    expect(result.actions.filter((a) => a.action === "delete")).toEqual([]);
+  });
+});
+
+describe("when upstream's reconcile fails", () => {
+  it("writes counts and targets only, marks no machine, and keeps observedGeneration", () => {
+    const { machines, nodes } = fleet(2, 1);
+    const check = { ...mhc({ unhealthyRange: "[3-1]" }, { generation: 2 }), status: { observedGeneration: 1 } };
+    const result = step({ machineHealthCheck: check, machines, nodes });
+    expect(result.error).toBe("error checking if remediation is allowed: max value 1 cannot be less than min value 3 for unhealthyRange");
+    expect(result.actions.filter((a) => a.action === "patchStatus" && a.ref.kind === "Machine")).toEqual([]);
+    const own = result.actions.find((a) => a.action === "patchStatus" && a.ref.kind === "MachineHealthCheck");
+    expect(own).toMatchObject({ status: { observedGeneration: 1, expectedMachines: 2, currentHealthy: 1, targets: ["worker-000", "worker-001"] } });
+    expect(own?.action === "patchStatus" && own.status).not.toHaveProperty("conditions");
+  });
 });
 
 describe("the OwnerRemediated mark", () => {
@@ -123,10 +177,34 @@ describe("machines nobody replaces", () => {
 });
 
 describe("a paused health check", () => {
-  it("only reports", () => {
+  it("writes only its v1beta2 Paused condition, once, and reports", () => {
     const { machines, nodes } = fleet(2, 2);
-    const result = step({ cluster: cluster({ paused: true }), machines, nodes });
-    expect(result.actions).toEqual([{ action: "report", ref: expect.objectContaining({ kind: "MachineHealthCheck" }), message: expect.stringContaining("paused") }]);
+    const check = mhc({}, { annotations: { "cluster.x-k8s.io/paused": "" } });
+    const result = step({ machineHealthCheck: check, cluster: cluster({ paused: true }), machines, nodes });
+    expect(result.actions).toEqual([
+      {
+        action: "patchStatus",
+        ref: expect.objectContaining({ kind: "MachineHealthCheck" }),
+        status: {
+          v1beta2: {
+            conditions: [
+              {
+                type: "Paused",
+                status: "True",
+                observedGeneration: 1,
+                reason: "Paused",
+                message: "Cluster spec.paused is set to true, MachineHealthCheck has the cluster.x-k8s.io/paused annotation",
+                lastTransitionTime: ago(0),
+              },
+            ],
+          },
+        },
+        why: expect.any(String),
+      },
+      { action: "report", ref: expect.objectContaining({ kind: "MachineHealthCheck" }), message: expect.stringContaining("paused") },
+    ]);
+    const again = step({ machineHealthCheck: { ...check, status: (result.actions[0] as { status: MachineHealthCheck["status"] }).status }, cluster: cluster({ paused: true }), machines, nodes });
+    expect(again.actions.map((a) => a.action)).toEqual(["report"]);
   });
 });
 
@@ -163,21 +241,47 @@ describe("external remediation (remediationTemplate)", () => {
     expect(JSON.stringify(statusPatchOf(result.actions, "bad"))).not.toContain("OwnerRemediated");
   });
 
-  it("does not create a request twice", () => {
-    const result = step({ machineHealthCheck: check, remediationTemplate: template, remediationRequests: [request("bad")], machines: [machine("bad")], nodes: [unhealthyNode("bad")] });
-    expect(result.actions.filter((a) => a.action === "create")).toEqual([]);
+  it("does not create a request twice, and stops marking at the first machine that has one (upstream returns early)", () => {
+    const machines = [machine("a"), machine("b"), machine("c")];
+    const nodes = machines.map((m) => unhealthyNode(m.metadata.name!));
+    const result = step({ machineHealthCheck: check, remediationTemplate: template, remediationRequests: [request("b")], machines, nodes });
+    expect(result.actions.filter((a) => a.action === "create").map((a) => a.action === "create" && a.object.metadata.name)).toEqual(["a"]);
+    expect(statusPatchOf(result.actions, "a")).toBeDefined();
+    expect(statusPatchOf(result.actions, "b")).toBeUndefined();
+    expect(statusPatchOf(result.actions, "c")).toBeUndefined();
   });
 
-  it("deletes the request of a machine that is healthy again", () => {
+  it("deletes the request of a machine that is healthy again, and writes its HealthCheckSucceeded", () => {
     const result = step({ machineHealthCheck: check, remediationTemplate: template, remediationRequests: [request("good")], machines: [machine("good")] });
     expect(result.actions).toContainEqual(expect.objectContaining({ action: "delete", ref: expect.objectContaining({ kind: "Metal3Remediation", name: "good" }) }));
+    expect(statusPatchOf(result.actions, "good")).toBeDefined();
   });
 
-  it("reports a missing template and sets ExternalRemediationTemplateAvailable False", () => {
+  it("does not write HealthCheckSucceeded on a healthy machine without a request (upstream skips it)", () => {
+    const result = step({ machineHealthCheck: check, remediationTemplate: template, machines: [machine("good")] });
+    expect(statusPatchOf(result.actions, "good")).toBeUndefined();
+  });
+
+  it("sets ExternalRemediationTemplateAvailable False with upstream's message when the template is missing, marks nothing, keeps observedGeneration", () => {
     const result = step({ machineHealthCheck: check, machines: [machine("bad")], nodes: [unhealthyNode("bad")] });
-    expect(result.actions).toContainEqual(expect.objectContaining({ action: "report", message: expect.stringContaining("Metal3RemediationTemplate m3-remediation not found") }));
+    const message = 'failed to retrieve Metal3RemediationTemplate default/m3-remediation: Metal3RemediationTemplate.infrastructure.cluster.x-k8s.io "m3-remediation" not found';
+    expect(result.error).toContain(message);
     const own = result.actions.find((a) => a.action === "patchStatus" && a.ref.kind === "MachineHealthCheck");
-    expect(JSON.stringify(own)).toContain("ExternalRemediationTemplateNotFound");
+    expect(own?.action === "patchStatus" && own.status).toMatchObject({
+      conditions: [
+        { type: "ExternalRemediationTemplateAvailable", status: "False", severity: "Error", reason: "ExternalRemediationTemplateNotFound", message },
+        { type: "RemediationAllowed", status: "True" },
+      ],
+    });
+    expect(own?.action === "patchStatus" && own.status).not.toHaveProperty("observedGeneration");
+    expect(statusPatchOf(result.actions, "bad")).toBeUndefined();
+  });
+
+  it("fails on a template without spec.template", () => {
+    const bare = { ...template, spec: {} };
+    const result = step({ machineHealthCheck: check, remediationTemplate: bare, machines: [machine("bad")], nodes: [unhealthyNode("bad")] });
+    expect(result.error).toMatch(/missing Spec.Template/);
+    expect(result.actions.filter((a) => a.action === "create")).toEqual([]);
   });
 });
 
@@ -194,5 +298,13 @@ describe("repeating the step", () => {
       nodes,
     });
     expect(second.actions).toEqual([]);
+  });
+});
+
+describe("a reconcile error with no machines", () => {
+  it("still labels the health check and writes what upstream writes (it is decoded, only the gate fails)", () => {
+    const result = step({ machineHealthCheck: mhc({ unhealthyRange: "[4-1]" }), machines: [] });
+    expect(result.error).toMatch(/cannot be less than min value/);
+    expect(result.actions.map((a) => `${a.action} ${"ref" in a ? a.ref.kind : a.object.kind}`)).toEqual(["patch MachineHealthCheck", "patchStatus MachineHealthCheck", "report MachineHealthCheck"]);
   });
 });

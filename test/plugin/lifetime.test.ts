@@ -1,19 +1,29 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { engineAddressOf } from "../../provider/plugin/main";
 
 // The plugin process ends with the engine that started it: when the pipe the engine gave it as stdin
-// closes, and when its parent changes (the engine was killed; stdin held open by someone else).
+// closes, when its parent changes (the engine was killed; stdin held open by someone else), and when
+// the engine's port refuses connections. A TCP listener stands in for the engine's port.
 
 const repo = path.join(__dirname, "..", "..");
-const pluginArgs = ["--import", "tsx", path.join(repo, "provider", "plugin", "main.ts"), "127.0.0.1:1"];
+let engine: net.Server;
+let pluginArgs: string[] = [];
+
+beforeEach(async () => {
+  engine = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => engine.listen(0, "127.0.0.1", resolve));
+  pluginArgs = ["--import", "tsx", path.join(repo, "provider", "plugin", "main.ts"), `127.0.0.1:${(engine.address() as net.AddressInfo).port}`];
+});
 
 let started: ChildProcess[] = [];
 afterEach(() => {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   started = [];
+  engine.close();
 });
 
 function running(pid: number): boolean {
@@ -61,6 +71,20 @@ describe("the plugin process's lifetime", () => {
 
     await until("the plugin to exit", () => !running(plugin.pid!));
     expect(plugin.exitCode ?? plugin.signalCode).toBe(0);
+  });
+
+  it("exits when the engine's port refuses connections, its stdin still open", async () => {
+    const plugin = spawn(process.execPath, pluginArgs, { cwd: repo, stdio: ["pipe", "pipe", "inherit"] });
+    started.push(plugin);
+    expect(await firstLine(plugin)).toMatch(/^\d+$/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(running(plugin.pid!)).toBe(true);
+
+    engine.close();
+
+    await until("the plugin to exit", () => !running(plugin.pid!));
+    expect(running(plugin.pid!)).toBe(false);
+    plugin.stdin!.end();
   });
 
   it("exits when its parent is killed, even though its stdin stays open", async () => {

@@ -30,7 +30,7 @@ describe("the provider plugin's server", () => {
 
   it("serves schema.json, its version, and a resource for each resource the schema describes", async () => {
     const schema = await t.call<providerProto.GetSchemaRequest, providerProto.GetSchemaResponse>("getSchema", new P.GetSchemaRequest());
-    expect(schema.getSchema()).toBe(fs.readFileSync(path.join(packageRoot, "schema.json"), "utf8"));
+    expect(schema.getSchema()).toBe(fs.readFileSync(path.join(packageRoot(), "schema.json"), "utf8"));
     const info = await t.call<unknown, { getVersion(): string }>("getPluginInfo", new (await import("google-protobuf/google/protobuf/empty_pb")).Empty());
     expect(info.getVersion()).toBe(JSON.parse(schema.getSchema()).version);
     expect(Object.keys(pluginResources).sort()).toEqual(Object.keys(JSON.parse(schema.getSchema()).resources).sort());

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { openKubernetesCluster, type KubernetesCluster, type KubernetesClusterOptions } from "../../provider/cluster/kubernetes";
-import { locateKubeBinaries, repoRoot, type KubeBinaries } from "./binaries";
+import { locateCapiTools, locateKubeBinaries, repoRoot, type CapiTools, type KubeBinaries } from "./binaries";
 import { clientCertificate, makePki, type ClientCertificate, type Pki } from "./certs";
 import { apiServerUrl, startApiServer, startEtcd, type ControlPlaneLayout } from "./control-plane";
 import { installCrds } from "./install-crds";
@@ -11,9 +11,11 @@ import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig-file";
 import { loadFixture } from "./load-fixture";
 import { freePort } from "./ports";
 import { isAlive, spawnLogged, stopProcess, waitUntil } from "./processes";
+import { provideWorkloadAccess } from "./workload-kubeconfig";
 
 // A throwaway cluster on this machine: etcd, kube-apiserver, the project's CRDs, a fixture's objects,
-// and an operator process playing the operators. Started from the command line (detached, until
+// and an operator process playing the operators; with capi "upstream", Cluster API's own
+// MachineHealthCheck controller (tools/capi) in place of the twin's. Started from the command line (detached, until
 // `stop`) or from tests (attached, stopped by the test).
 
 export interface DevClusterOptions {
@@ -25,6 +27,14 @@ export interface DevClusterOptions {
   nodeUpdateMs?: number;
   /** How long a new Machine takes to get its Node. Default 3 s. */
   nodeStartupMs?: number;
+  /**
+   * Who plays Cluster API's MachineHealthCheck controller: "twin" (the operator process, default) or
+   * "upstream" (Cluster API v1.10's own controller, tools/capi, with Cluster API's CRDs from its module,
+   * the workload kubeconfig Secrets pointing back at this API server, and status.infrastructureReady set).
+   */
+  capi?: "twin" | "upstream";
+  /** Run the operator process (the simulated operators). Default true; false leaves only what capi starts. */
+  operator?: boolean;
   /** Keep the processes running after this process exits. Default false. */
   detached?: boolean;
   /** Progress lines. */
@@ -40,6 +50,9 @@ interface DevClusterState {
   etcd: { pid: number; port: number };
   apiServer: { pid: number; port: number };
   operator?: { pid: number };
+  capi: "twin" | "upstream";
+  /** Cluster API's MachineHealthCheck controller (capi "upstream"). */
+  capiManager?: { pid: number; binary: string };
   nodeUpdateMs: number;
   nodeStartupMs: number;
   detached: boolean;
@@ -67,6 +80,15 @@ export class DevCluster {
     return join(this.state.stateDir, "operator.log");
   }
 
+  /** The log of Cluster API's controller (capi "upstream"). */
+  get capiManagerLog(): string {
+    return join(this.state.stateDir, "capi-manager.log");
+  }
+
+  get capi(): "twin" | "upstream" {
+    return this.state.capi ?? "twin";
+  }
+
   /** The operator's writes, one JSON line each (see write-log.ts). */
   get operatorWrites(): string {
     return join(this.state.stateDir, "operator-writes.jsonl");
@@ -77,13 +99,21 @@ export class DevCluster {
     const stateDir = resolve(options.stateDir ?? mkdtempSync(join(tmpdir(), "dev-cluster-")));
     mkdirSync(stateDir, { recursive: true });
     const previous = readState(stateDir);
-    if (previous && [previous.etcd.pid, previous.apiServer.pid, previous.operator?.pid].some(isAlive)) {
+    if (previous && [previous.etcd.pid, previous.apiServer.pid, previous.operator?.pid, previous.capiManager?.pid].some(isAlive)) {
       throw new Error(`a dev cluster is already running from ${stateDir} (${previous.server}): stop it first`);
     }
-    for (const leftover of ["etcd-data", "pki", "operator.ready", "operator-writes.jsonl", "operator.log", "etcd.log", "kube-apiserver.log"]) rmSync(join(stateDir, leftover), { recursive: true, force: true });
+    for (const leftover of ["etcd-data", "pki", "operator.ready", "operator-writes.jsonl", "operator.log", "etcd.log", "kube-apiserver.log", "capi-manager.log"]) {
+      rmSync(join(stateDir, leftover), { recursive: true, force: true });
+    }
 
     log("locating kube-apiserver and etcd (tools/kube/build.sh)");
     const binaries = await locateKubeBinaries(log);
+    const capi = options.capi ?? "twin";
+    let capiTools: CapiTools | undefined;
+    if (capi === "upstream") {
+      log("locating Cluster API's controller and CRDs (tools/capi/build.sh)");
+      capiTools = await locateCapiTools(log);
+    }
     const pki = await makePki(join(stateDir, "pki"));
     const admin = await clientCertificate(pki, "pulumi-cluster-runtime-admin", ["system:masters"]);
     const etcdPort = await freePort();
@@ -96,11 +126,14 @@ export class DevCluster {
       binaries,
       etcd: { pid: 0, port: etcdPort },
       apiServer: { pid: 0, port: apiPort },
+      capi,
       nodeUpdateMs: options.nodeUpdateMs ?? 3000,
       nodeStartupMs: options.nodeStartupMs ?? 3000,
       detached: layout.detached,
     };
     const cluster = new DevCluster(state);
+    // A test run that is killed never reaches its teardown: the watchdog stops the cluster then.
+    if (!layout.detached) cluster.startWatchdog();
     try {
       log(`starting etcd on 127.0.0.1:${etcdPort}`);
       state.etcd.pid = await startEtcd(layout);
@@ -112,19 +145,27 @@ export class DevCluster {
 
       const client = await cluster.client({ fieldManager: "pulumi-cluster-runtime-dev-cluster" });
       try {
-        log("installing the CRDs");
-        await installCrds(client);
+        log(capiTools ? `installing the CRDs (Cluster API's from ${capiTools.crdsDir})` : "installing the CRDs");
+        await installCrds(client, capiTools ? { capiCrdsDir: capiTools.crdsDir } : {});
         if (options.fixture) {
           const loaded = await loadFixture(client, fixturePath(options.fixture));
           log(`loaded ${loaded.objects} objects from ${options.fixture}`);
           if (loaded.ignoredEvents > 0) log(`${loaded.ignoredEvents} scheduled events of the fixture are the twin's and are ignored here`);
         }
+        if (capiTools) await provideWorkloadAccess(client, readFileSync(state.kubeconfigPath, "utf8"));
       } finally {
         await client.close();
       }
-      log("starting the operator process");
-      state.operator = { pid: await cluster.startOperator() };
-      writeState(state);
+      if (options.operator ?? true) {
+        log("starting the operator process");
+        state.operator = { pid: await cluster.startOperator() };
+        writeState(state);
+      }
+      if (capiTools) {
+        log("starting Cluster API's MachineHealthCheck controller (capi-health-manager)");
+        state.capiManager = { pid: cluster.startCapiManager(capiTools.manager), binary: capiTools.manager };
+        writeState(state);
+      }
       return cluster;
     } catch (error) {
       await cluster.stop();
@@ -139,8 +180,13 @@ export class DevCluster {
     return new DevCluster(state);
   }
 
-  running(): { etcd: boolean; apiServer: boolean; operator: boolean } {
-    return { etcd: isAlive(this.state.etcd.pid), apiServer: isAlive(this.state.apiServer.pid), operator: isAlive(this.state.operator?.pid) };
+  running(): { etcd: boolean; apiServer: boolean; operator: boolean; capiManager: boolean } {
+    return {
+      etcd: isAlive(this.state.etcd.pid),
+      apiServer: isAlive(this.state.apiServer.pid),
+      operator: isAlive(this.state.operator?.pid),
+      capiManager: isAlive(this.state.capiManager?.pid),
+    };
   }
 
   /** A Kubernetes backend client on this cluster as its admin. */
@@ -171,8 +217,9 @@ export class DevCluster {
     await this.startApiServer();
   }
 
-  /** Stop everything (operator first, etcd last). The state dir stays, for its logs, unless asked. */
+  /** Stop everything (controllers first, etcd last). The state dir stays, for its logs, unless asked. */
   async stop(options: { removeState?: boolean } = {}): Promise<void> {
+    await stopProcess(this.state.capiManager?.pid, 10_000);
     await stopProcess(this.state.operator?.pid, 5_000);
     await stopProcess(this.state.apiServer.pid);
     await stopProcess(this.state.etcd.pid);
@@ -197,11 +244,34 @@ export class DevCluster {
         String(this.state.nodeUpdateMs),
         "--node-startup-ms",
         String(this.state.nodeStartupMs),
+        "--capi",
+        this.capi,
       ],
       { logFile: this.operatorLog, detached: this.state.detached, cwd: repoRoot },
     );
     await waitUntil("the operator process", () => existsSync(ready), { timeoutMs: 60_000, alive: () => isAlive(pid), logFile: this.operatorLog });
     return pid;
+  }
+
+  /**
+   * Cluster API's MachineHealthCheck controller against this API server. Attached, it stops when this
+   * process dies (its own parent watch); detached, it runs until `stop`.
+   */
+  private startCapiManager(binary: string): number {
+    return spawnLogged(binary, ["--kubeconfig", this.kubeconfigPath, `--exit-with-parent=${this.state.detached ? "false" : "true"}`], {
+      logFile: this.capiManagerLog,
+      detached: this.state.detached,
+    });
+  }
+
+  /** Its own process group, so that the Ctrl-C that interrupts a test run leaves it to clean up. */
+  private startWatchdog(): void {
+    const tsx = pathToFileURL(require.resolve("tsx")).href;
+    spawnLogged(process.execPath, ["--import", tsx, join(__dirname, "watchdog.ts"), "--owner", String(process.pid), "--state-dir", this.stateDir], {
+      logFile: join(this.stateDir, "watchdog.log"),
+      detached: true,
+      cwd: repoRoot,
+    });
   }
 
   private pki(): Pki {

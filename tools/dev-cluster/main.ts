@@ -6,7 +6,7 @@ import { DevCluster } from "./dev-cluster";
 // The dev cluster from the command line:
 //
 //   tsx tools/dev-cluster/main.ts start [--fixture fixtures/two-workers.yaml | none] [--state-dir .state/dev-cluster]
-//                                       [--node-update-time 10s] [--node-startup-time 10s]
+//                                       [--node-update-time 10s] [--node-startup-time 10s] [--capi twin|upstream]
 //   tsx tools/dev-cluster/main.ts stop   [--state-dir .state/dev-cluster]
 //   tsx tools/dev-cluster/main.ts status [--state-dir .state/dev-cluster]
 //   tsx tools/dev-cluster/main.ts crds     (the generated CRDs as YAML, e.g. for kubectl apply -f -)
@@ -38,7 +38,10 @@ async function main(): Promise<void> {
   switch (command) {
     case "start": {
       const fixture = option("fixture", "fixtures/two-workers.yaml");
+      const capi = option("capi", "twin");
+      if (capi !== "twin" && capi !== "upstream") throw new Error(`--capi must be twin (the simulated controllers) or upstream (Cluster API v1.10's own, tools/capi); got "${capi}"`);
       const cluster = await DevCluster.start({
+        capi,
         stateDir,
         fixture: fixture === "none" ? undefined : fixture,
         nodeUpdateMs: duration("node-update-time", "10s"),
@@ -59,7 +62,8 @@ async function main(): Promise<void> {
     case "status": {
       const cluster = DevCluster.attach(stateDir);
       const running = cluster.running();
-      process.stdout.write(`${cluster.server} etcd=${running.etcd ? "up" : "down"} kube-apiserver=${running.apiServer ? "up" : "down"} operator=${running.operator ? "up" : "down"}\n`);
+      const capiState = cluster.capi === "upstream" ? ` capi-health-manager=${running.capiManager ? "up" : "down"}` : "";
+      process.stdout.write(`${cluster.server} etcd=${running.etcd ? "up" : "down"} kube-apiserver=${running.apiServer ? "up" : "down"} operator=${running.operator ? "up" : "down"}${capiState}\n`);
       process.stdout.write(`KUBECONFIG=${cluster.kubeconfigPath}\n`);
       return;
     }

@@ -4,23 +4,39 @@ import type { ClusterClient } from "../../provider/cluster/client";
 import type { Controller } from "../../provider/cluster/controller";
 import { openKubernetesCluster } from "../../provider/cluster/kubernetes";
 import { kinds } from "../../provider/k8s/api-types";
-import { type OperatorTimings, simulatedOperators } from "../../provider/wiring";
+import { MACHINE_HEALTH_CHECK_CONTROLLER, type OperatorTimings, simulatedOperators } from "../../provider/wiring";
 import { ControllerLoop } from "./controller-loop";
 import { ownerReferenceCollector } from "./garbage-collector";
 import { recordWrites } from "./write-log";
+import { workloadAccessController } from "./workload-kubeconfig";
 
 // The dev cluster's operator process: the twin's controllers (KataConfig operator, Machine Config
 // Operator rollout, Cluster API's health check, owner remediation and infrastructure) plus garbage
 // collection by owner reference, run against the API server through the Kubernetes backend.
 //
 //   tsx tools/dev-cluster/operator-process.ts --kubeconfig <file> --state-dir <dir> [--node-update-ms 3000] [--node-startup-ms 3000]
+//                                             [--capi twin|upstream]
 
-export type OperatorSettings = OperatorTimings;
+export interface OperatorSettings extends OperatorTimings {
+  /**
+   * "upstream": Cluster API's own MachineHealthCheck controller runs beside this process (tools/capi), so
+   * the twin's is left out, and every Cluster gets the kubeconfig Secret upstream reads its Nodes through.
+   */
+  capi?: "twin" | "upstream";
+  /** The kubeconfig (YAML) the workload kubeconfig Secrets hold, with capi "upstream". */
+  kubeconfig?: string;
+}
 
 export function devClusterControllers(settings: OperatorSettings): Controller[] {
   // The twin's operators, plus what kube-controller-manager would do here: the RuntimeClasses a
   // deleted KataConfig owned go with it.
-  return [...simulatedOperators(settings).controllers, ownerReferenceCollector([kinds.runtimeClass])];
+  const simulated = simulatedOperators(settings).controllers;
+  if (settings.capi !== "upstream") return [...simulated, ownerReferenceCollector([kinds.runtimeClass])];
+  return [
+    ...simulated.filter((c) => c.name !== MACHINE_HEALTH_CHECK_CONTROLLER),
+    workloadAccessController(settings.kubeconfig ?? ""),
+    ownerReferenceCollector([kinds.runtimeClass]),
+  ];
 }
 
 export const watchedKinds = [
@@ -52,13 +68,16 @@ function argument(name: string, fallback?: string): string {
 async function main(): Promise<void> {
   const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
   const stateDir = argument("state-dir");
-  const settings = { nodeUpdateMs: Number(argument("node-update-ms", "3000")), nodeStartupMs: Number(argument("node-startup-ms", "3000")) };
+  const kubeconfig = readFileSync(argument("kubeconfig"), "utf8");
+  const capi = argument("capi", "twin");
+  if (capi !== "twin" && capi !== "upstream") throw new Error(`operator: --capi must be twin or upstream; got ${capi}`);
+  const settings: OperatorSettings = { nodeUpdateMs: Number(argument("node-update-ms", "3000")), nodeStartupMs: Number(argument("node-startup-ms", "3000")), capi, kubeconfig };
   const client = await openKubernetesCluster(
-    { kubeconfig: readFileSync(argument("kubeconfig"), "utf8") },
+    { kubeconfig },
     { fieldManager: "pulumi-cluster-runtime-operator", log, unreachableLimitMs: 120_000 },
   );
   const runner = await runOperator(recordWrites(client, join(stateDir, "operator-writes.jsonl")), settings, log);
-  log(`operator running on ${client.description}: node update ${settings.nodeUpdateMs} ms, node start-up ${settings.nodeStartupMs} ms`);
+  log(`operator running on ${client.description}: node update ${settings.nodeUpdateMs} ms, node start-up ${settings.nodeStartupMs} ms, Cluster API health check: ${capi === "upstream" ? "upstream's (tools/capi)" : "the twin's"}`);
   writeFileSync(join(stateDir, "operator.ready"), `${process.pid}\n`);
   const stop = async () => {
     await runner.stop();

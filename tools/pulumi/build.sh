@@ -32,7 +32,6 @@ pulumi_version="$(awk '$1 == "github.com/pulumi/pulumi/pkg/v3" { print $2; exit 
 go_min="$(awk '$1 == "go" { print $2; exit }' "$here/go.mod")"
 pinned_minor="${pulumi_version#v}"; pinned_minor="${pinned_minor%.*}"   # e.g. 3.259
 
-provider_script="$root/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs"
 sdk_minor=""
 if [ -f "$root/node_modules/@pulumi/pulumi/package.json" ]; then
   sdk_minor="$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([0-9]*\.[0-9]*\)\..*/\1/p' \
@@ -56,7 +55,11 @@ fi
 
 # --- 2. cached build ------------------------------------------------------------
 cache_root="${PULUMI_CLUSTER_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-cluster-runtime}"
-key="$(cd "$here" && { cat go.mod go.sum; find cmd -type f -name '*.go' | LC_ALL=C sort | xargs cat; } \
+# The CLI (minutes to build) is cached by its module versions alone; the directory users put on
+# PATH adds our language host and launcher (seconds to build) and is keyed by their source too.
+cli_key="$(cd "$here" && cat go.mod go.sum | sha256sum | cut -c1-12)"
+cli_dir="$cache_root/pulumi-cli-$pulumi_version-$cli_key"
+key="$(cd "$here" && { cat go.mod go.sum pulumi-resource-pulumi-nodejs; find cmd -type f -name '*.go' | LC_ALL=C sort | xargs cat; } \
   | sha256sum | cut -c1-12)"
 cache_dir="$cache_root/pulumi-$pulumi_version-$key"
 bins=(pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs)
@@ -73,8 +76,6 @@ if complete "$cache_dir"; then
 fi
 
 # --- 3. build -------------------------------------------------------------------
-[ -f "$provider_script" ] ||
-  die "$provider_script not found: install the npm dependencies first (npm ci in $root)"
 
 command -v go >/dev/null 2>&1 ||
   die "Go is not installed (need go >= $go_min on PATH to build the Pulumi CLI)"
@@ -89,17 +90,29 @@ fi
 mkdir -p "$cache_root"
 tmp="$(mktemp -d "$cache_root/.pulumi-$pulumi_version-$key.tmp.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
-
-log "building pulumi $pulumi_version and pulumi-language-nodejs with $go_version into $cache_dir (a cold build takes 10-20 minutes)"
+export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
 start=$SECONDS
-(
-  cd "$here"
-  export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
-  go build -trimpath -tags osusergo,grpcnotrace \
+
+if [ ! -x "$cli_dir/pulumi" ]; then
+  log "building the pulumi CLI $pulumi_version with $go_version into $cli_dir (a cold build takes 10-20 minutes)"
+  cli_tmp="$(mktemp -d "$cache_root/.pulumi-cli-$pulumi_version-$cli_key.tmp.XXXXXX")"
+  trap 'rm -rf "$tmp" "$cli_tmp"' EXIT
+  (cd "$here" && go build -trimpath -tags osusergo,grpcnotrace \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
-    -o "$tmp/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ./cmd/pulumi-language-nodejs
-) >&2 || die "go build failed"
-cp "$provider_script" "$tmp/pulumi-resource-pulumi-nodejs"
+    -o "$cli_tmp/" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2 || die "go build of the pulumi CLI failed"
+  PULUMI_SKIP_UPDATE_CHECK=1 "$cli_tmp/pulumi" version >/dev/null 2>&1 || die "built pulumi does not run"
+  chmod 0755 "$cli_tmp"
+  mv -T "$cli_tmp" "$cli_dir" 2>/dev/null || [ -x "$cli_dir/pulumi" ] || die "cannot move $cli_tmp to $cli_dir"
+else
+  log "reusing the cached pulumi CLI $pulumi_version in $cli_dir"
+fi
+
+log "building pulumi-language-nodejs into $cache_dir"
+(cd "$here" && go build -trimpath -tags osusergo,grpcnotrace -o "$tmp/" ./cmd/pulumi-language-nodejs) >&2 ||
+  die "go build of pulumi-language-nodejs failed"
+ln "$cli_dir/pulumi" "$tmp/pulumi" 2>/dev/null || cp "$cli_dir/pulumi" "$tmp/pulumi"
+# Our launcher of @pulumi/pulumi's dynamic provider (see the script for why it is ours).
+cp "$here/pulumi-resource-pulumi-nodejs" "$tmp/pulumi-resource-pulumi-nodejs"
 chmod 0755 "$tmp/pulumi-resource-pulumi-nodejs"
 complete "$tmp" || die "build did not produce ${bins[*]} in $tmp"
 PULUMI_SKIP_UPDATE_CHECK=1 "$tmp/pulumi" version >/dev/null 2>&1 || die "built pulumi does not run"

@@ -23,3 +23,4 @@ export function clusterApiSimulation(timings: ClusterApiSimulationTimings): Simu
 }
 
 export { NODE_MACHINE_ANNOTATION, NODE_NAMESPACE_ANNOTATION } from "./machine-infrastructure";
+export { MACHINE_HEALTH_CHECK_CONTROLLER } from "./health-check-controller";

@@ -18,7 +18,8 @@ export function ownerRemediationController(generateName: NameGenerator = randomN
       const context = { client, now, generateName };
       const bySets = await remediateFor(context, await client.list<MachineSet>(kinds.machineSet), planMachineSetRemediation);
       const byControlPlanes = await remediateFor(context, await client.list<KubeadmControlPlane>(kinds.kubeadmControlPlane), planKubeadmControlPlaneRemediation);
-      return { changed: bySets || byControlPlanes };
+      // A deleted Machine is replaced on the next pass, once it is gone (the owners count deleting Machines).
+      return { changed: bySets.changed || byControlPlanes.changed, again: bySets.deleted || byControlPlanes.deleted };
     },
   };
 }
@@ -27,15 +28,18 @@ async function remediateFor<Owner extends MachineSet | KubeadmControlPlane>(
   { client, now, generateName }: { client: ClusterClient; now: Date; generateName: NameGenerator },
   owners: Owner[],
   plan: (input: OwnerRemediationInput<Owner>) => OwnerRemediationStep,
-): Promise<boolean> {
+): Promise<{ changed: boolean; deleted: boolean }> {
   let changed = false;
+  let deleted = false;
   for (const owner of owners) {
     const namespace = owner.metadata.namespace;
     const clusterName = owner.metadata.labels?.[labelKeys.clusterName] ?? (owner.spec as { clusterName?: string } | undefined)?.clusterName;
     const cluster = clusterName ? await client.get<Cluster>({ ...kinds.cluster, namespace, name: clusterName }) : undefined;
     if (!cluster) continue;
     const machines = await client.list<Machine>({ ...kinds.machine, namespace });
-    changed = (await applyClusterActions(client, plan({ owner, machines, cluster, now, generateName }).actions)) || changed;
+    const step = plan({ owner, machines, cluster, now, generateName });
+    changed = (await applyClusterActions(client, step.actions)) || changed;
+    deleted = deleted || step.remediated.length > 0;
   }
-  return changed;
+  return { changed, deleted };
 }

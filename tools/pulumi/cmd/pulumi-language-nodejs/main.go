@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
@@ -45,6 +46,8 @@ const (
 	// Exit code the Node SDK uses after it already printed an actionable error
 	// (cmd/run/index.js: nodeJSProcessExitedAfterLoggingUserActionableMessage).
 	exitCodeAlreadyReported = 32
+	// How long a program gets to end after SIGTERM before it is killed.
+	programStopGrace = 5 * time.Second
 )
 
 func main() {
@@ -68,8 +71,8 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if engineAddress != "" {
-		// Exit when the engine goes away, so no orphaned host is left behind.
-		if err := rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel); err != nil {
+		// Exit when the engine goes away, stopping the program, so nothing is left behind.
+		if err := watchEngine(ctx, engineAddress, cancel); err != nil {
 			cmdutil.Exit(fmt.Errorf("could not start health check host RPC server: %w", err))
 		}
 	}
@@ -80,6 +83,7 @@ func main() {
 	}()
 
 	host := &nodeLanguageHost{
+		lifetime:      ctx,
 		engineAddress: engineAddress,
 		tracing:       tracing,
 		defaults: runtimeOptions{
@@ -100,7 +104,10 @@ func main() {
 	}
 	// The engine reads the port from our first line of stdout.
 	fmt.Printf("%d\n", handle.Port)
-	if err := <-handle.Done; err != nil {
+	err = <-handle.Done
+	// A program still running is stopped with the host (SIGTERM, then SIGKILL): wait for it.
+	host.programs.Wait()
+	if err != nil {
 		cmdutil.Exit(fmt.Errorf("language host RPC stopped serving: %w", err))
 	}
 }
@@ -114,7 +121,10 @@ type runtimeOptions struct {
 type nodeLanguageHost struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
 
-	mu            sync.Mutex
+	mu sync.Mutex
+	// Cancelled when the engine is gone: every program this host started is stopped then.
+	lifetime context.Context
+	programs sync.WaitGroup
 	engineAddress string
 	tracing       string
 	defaults      runtimeOptions
@@ -325,7 +335,21 @@ func (host *nodeLanguageHost) Run(ctx context.Context, req *pulumirpc.RunRequest
 	}
 
 	logging.V(5).Infof("language host launching: %s %s", nodeBin, strings.Join(args, " "))
-	cmd := exec.CommandContext(ctx, nodeBin, args...)
+	host.programs.Add(1)
+	defer host.programs.Done()
+	// The program ends with the request or with the host (when the engine goes away).
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-host.lifetime.Done():
+			stop()
+		case <-runCtx.Done():
+		}
+	}()
+	cmd := exec.CommandContext(runCtx, nodeBin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = programStopGrace
 	cmd.Dir = pwd
 	cmd.Env = env
 	cmd.Stdout = os.Stdout
