@@ -16,10 +16,27 @@ function workers(count: number): Fixture {
     metadata: {
       name: `worker-${String(i).padStart(5, "0")}`,
       labels: { "node-role.kubernetes.io/worker": "" },
-      annotations: { "machineconfiguration.openshift.io/state": "Done", "machineconfiguration.openshift.io/currentConfig": "rendered-worker-1" },
+      annotations: {
+        "machineconfiguration.openshift.io/state": "Done",
+        "machineconfiguration.openshift.io/currentConfig": "rendered-worker-1",
+        "machineconfiguration.openshift.io/desiredConfig": "rendered-worker-1",
+      },
     },
   }));
-  objects.push({ apiVersion: "machineconfiguration.openshift.io/v1", kind: "MachineConfigPool", metadata: { name: "worker" }, spec: { configuration: { name: "rendered-worker-1" } } });
+  // OpenShift always has the master and worker pools (with only worker and kata-oc, the operator
+  // would take the cluster for a compact one once the workers moved to kata-oc).
+  for (const pool of ["master", "worker"]) {
+    objects.push({
+      apiVersion: "machineconfiguration.openshift.io/v1",
+      kind: "MachineConfigPool",
+      metadata: { name: pool, labels: { [`pools.operator.machineconfiguration.openshift.io/${pool}`]: "" } },
+      spec: {
+        configuration: { name: `rendered-${pool}-1` },
+        machineConfigSelector: { matchLabels: { "machineconfiguration.openshift.io/role": pool } },
+        nodeSelector: { matchLabels: { [`node-role.kubernetes.io/${pool}`]: "" } },
+      },
+    });
+  }
   return { source: `${count} workers`, objects: objects.map((object, i) => ({ object, where: `object ${i}` })), events: [] };
 }
 

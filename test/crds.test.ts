@@ -9,9 +9,11 @@ describe("CRDs generated from the zod models", () => {
     const crds = customResourceDefinitions();
     expect(crds.map((c) => c.metadata.name).sort()).toEqual([
       "clusters.cluster.x-k8s.io",
+      "containerruntimeconfigs.machineconfiguration.openshift.io",
       "kataconfigs.kataconfiguration.openshift.io",
       "kubeadmcontrolplanes.controlplane.cluster.x-k8s.io",
       "machineconfigpools.machineconfiguration.openshift.io",
+      "machineconfigs.machineconfiguration.openshift.io",
       "machinehealthchecks.cluster.x-k8s.io",
       "machines.cluster.x-k8s.io",
       "machinesets.cluster.x-k8s.io",

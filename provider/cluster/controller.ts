@@ -1,4 +1,5 @@
 import type { ClusterClient } from "./client";
+import type { KubeObject } from "../k8s/meta";
 import type { AdmissionHook } from "./twin/store";
 
 // A controller plays one operator's part. The same controller runs inside the embedded twin
@@ -21,6 +22,20 @@ export interface Controller {
   /** The kinds whose changes make it run (besides its wake-ups); unset: any change. */
   watches?: readonly string[];
   reconcile(client: ClusterClient, now: Date): Promise<ReconcileResult>;
+  /**
+   * What the controller remembers between passes that no object records (an operator's work queue:
+   * back-off counts, pending retries, what it last looked at). A long-running operator keeps this in
+   * memory; the twin keeps it in its state file, so that the next process opening the twin goes on
+   * with the same operator rather than a restarted one.
+   */
+  memory?: ControllerMemory;
+}
+
+export interface ControllerMemory {
+  /** A JSON value for the state file. */
+  save(): unknown;
+  /** Take back what save() returned (in this process or another); undefined: start afresh. */
+  restore(saved: unknown): void;
 }
 
 export function earlier(a: Date | undefined, b: Date | undefined): Date | undefined {
@@ -46,4 +61,12 @@ export interface AdmissionRule {
 export interface SimulatedOperators {
   controllers: Controller[];
   admission: AdmissionRule[];
+  /** What a twin's fixture must hold for these operators to make sense of it. */
+  fixtureChecks?: FixtureCheck[];
 }
+
+/**
+ * A rule a fixture must follow, given its objects each with where it was written
+ * ("fixtures/x.yaml: document 3 (line 40, Node worker-0)"); returns the problems, each a full sentence.
+ */
+export type FixtureCheck = (objects: ReadonlyArray<{ object: KubeObject; where: string }>) => string[];

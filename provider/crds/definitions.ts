@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { type ApiType, apiTypes } from "../k8s/api-types";
 import type { KubeObject } from "../k8s/meta";
-import { kataConfigSchema, machineConfigPoolSchema } from "../kata/model";
+import { containerRuntimeConfigSchema, kataConfigSchema, machineConfigPoolSchema, machineConfigSchema } from "../kata/model";
 import { clusterSchema, kubeadmControlPlaneSchema, machineHealthCheckSchema, machineSchema, machineSetSchema } from "../mhc/model";
 import { modelJsonSchema } from "./json-schema";
 import { toStructural, type StructuralSchema } from "./structural";
@@ -53,6 +53,18 @@ export const crdDefinitions: CrdDefinition[] = [
       { name: "DegradedMachineCount", type: "integer", jsonPath: ".status.degradedMachineCount" },
       age,
     ],
+  },
+  {
+    type: apiTypes.machineConfig,
+    shortNames: ["mc"],
+    schema: machineConfigSchema,
+    printerColumns: [age],
+  },
+  {
+    type: apiTypes.containerRuntimeConfig,
+    shortNames: ["ctrcfg"],
+    schema: containerRuntimeConfigSchema,
+    printerColumns: [age],
   },
   {
     ...capi,

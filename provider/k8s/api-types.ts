@@ -35,6 +35,7 @@ export const apiTypes = {
   customResourceDefinition: { group: "apiextensions.k8s.io", version: "v1", kind: "CustomResourceDefinition", plural: "customresourcedefinitions", namespaced: false },
   kataConfig: { group: "kataconfiguration.openshift.io", version: "v1", kind: "KataConfig", plural: "kataconfigs", namespaced: false },
   machineConfigPool: { group: "machineconfiguration.openshift.io", version: "v1", kind: "MachineConfigPool", plural: "machineconfigpools", namespaced: false },
+  machineConfig: { group: "machineconfiguration.openshift.io", version: "v1", kind: "MachineConfig", plural: "machineconfigs", namespaced: false },
   containerRuntimeConfig: { group: "machineconfiguration.openshift.io", version: "v1", kind: "ContainerRuntimeConfig", plural: "containerruntimeconfigs", namespaced: false },
   cluster: capi("Cluster", "clusters"),
   machine: capi("Machine", "machines"),

@@ -111,3 +111,25 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
   }
   return true;
 }
+
+/**
+ * selectorMatches with the selector read once: for matching one selector against many objects
+ * (every node of a cluster, on every controller pass).
+ */
+export function selectorMatcher(selector: LabelSelector | undefined): (labels: Record<string, string> | undefined) => boolean {
+  const equal = Object.entries(selector?.matchLabels ?? {});
+  const expressions = selector?.matchExpressions ?? [];
+  if (equal.length === 0 && expressions.length === 0) return () => true;
+  if (expressions.length === 0 && equal.length === 1) {
+    const [[key, value]] = equal as [[string, string]];
+    return (labels) => labels !== undefined && labels[key] === value;
+  }
+  if (expressions.length === 0) {
+    return (labels) => {
+      if (!labels) return false;
+      for (const [key, value] of equal) if (labels[key] !== value) return false;
+      return true;
+    };
+  }
+  return (labels) => selectorMatches(selector, labels);
+}

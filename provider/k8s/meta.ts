@@ -106,3 +106,15 @@ export function findCondition<C extends { type: string }>(conditions: C[] | unde
 export function toKubeTime(date: Date): string {
   return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
+
+/** The owner reference a controller puts on what it creates (controllerutil.SetControllerReference). */
+export function controllerReference(owner: { apiVersion: string; kind: string; metadata: ObjectMeta }): OwnerReference {
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name ?? "",
+    ...(owner.metadata.uid ? { uid: owner.metadata.uid } : {}),
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}

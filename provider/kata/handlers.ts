@@ -6,15 +6,18 @@ import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, d
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
 import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
+import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECHECK_MS, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
 import {
+  type ContainerRuntimeConfig,
+  CRIO_CONFIG,
   KATA_API_VERSION,
   KATA_KIND,
   KATA_RUNTIME_CLASS,
   type KataConfig,
   type KataConfigSpec,
-  type KataConfigStatus,
+  type MachineConfigPool,
 } from "./model";
-import { blockingPods, inProgressCondition, reasons, selectedNodes, wantedRuntimeClasses } from "./operator-step";
+import { inProgressCondition, reasons } from "./operator-step";
 import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
 import { KataProgress } from "./progress";
 import { validateKataConfig } from "./validate";
@@ -81,8 +84,8 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
     if (!existing) return say.line("already removed from the cluster");
     const progress = new KataProgress();
     progress.observe(existing.status); // report changes from here on, not the installed state
+    let nudged: string | undefined;
 
-    let last: KataConfigStatus | undefined;
     await waitFor({
       client,
       ref,
@@ -99,50 +102,94 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
           for (const line of progress.removed()) say.line(line);
           return { state: "done", value: undefined };
         }
-        last = (object as KataConfig).status;
-        for (const line of progress.observe(last)) say.line(line);
-        const condition = inProgressCondition(last);
-        if (condition?.reason === reasons.blocked) {
-          const pods = blockingPods(await client.list<Pod>(kinds.pod), last?.runtimeClasses);
-          return { state: "failed", error: new WaitFailedError(blockedMessage(id, pods)) };
-        }
-        if (condition?.reason === reasons.failed) {
-          return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: removal failed: ${condition.message}. Fix the node, then run pulumi destroy again.`) };
-        }
-        // The operator defers a removal asked for during an install or an update until it is done.
-        const running = condition?.status === "True" ? { [reasons.installing]: "installation", [reasons.updating]: "update" }[condition.reason ?? ""] : undefined;
-        return { state: "waiting", progress: running ? `removal waits for the ${running} to finish; ${progress.summary(last)}` : progress.summary(last) };
+        const kataConfig = object as KataConfig;
+        for (const line of progress.observe(kataConfig.status)) say.line(line);
+        const blocked = inProgressCondition(kataConfig.status)?.reason === reasons.blocked;
+        const [nodes, pods] = await Promise.all([client.list<Node>(kinds.node), blocked ? client.list<Pod>(kinds.pod) : Promise.resolve([])]);
+        // One nudge per blocked status: the operator's next status (or a new block) is a new one.
+        const blockedAt = JSON.stringify(inProgressCondition(kataConfig.status));
+        const verdict = judgeRemoval({ kataConfig, nodes, pods }, progress.summary(kataConfig.status), nudged === blockedAt);
+        if (verdict.state === "done") return { state: "done", value: undefined };
+        if (verdict.state === "failed") return { state: "failed", error: new WaitFailedError(verdict.message) };
+        if (verdict.state === "waiting") return verdict;
+        nudged = blockedAt;
+        say.line(verdict.line);
+        await client.patch(ref, { metadata: { annotations: { [RECONCILE_REQUESTED_ANNOTATION]: client.clock.now().toISOString() } } });
+        return { state: "waiting", progress: `waiting for the operator to look again; ${progress.summary(kataConfig.status)}` };
       },
     });
     say.line("removed");
   });
 }
 
-/** Apply, then follow the install (or update) until every selected node has kata and the RuntimeClass exists. */
+/**
+ * Apply, then follow the install (or the update) until every selected node has kata on the kata
+ * pool's current config and the RuntimeClass exists: a rolling update (a new log level, other nodes
+ * selected) is followed node by node like an install.
+ */
 async function followInstall(context: HandlerContext, { client, progress: say }: ClusterCall, inputs: KataConfigInputs, operation: "create" | "update", id = nameOf(inputs)): Promise<KataConfigOutputs> {
   const ref = { ...kinds.kataConfig, name: id };
   const progress = new KataProgress();
   let last: KataConfig | undefined;
+  let expected: InstallExpectation | undefined;
+  let note: string | undefined;
   try {
     await waitFor({
       client,
       ref,
-      what: `KataConfig ${id} to install kata on the selected workers`,
+      what: `KataConfig ${id} to ${operation === "create" ? "install kata on the selected workers" : "roll the change out to the selected workers"}`,
       limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT, context.timeoutMs),
       signal: context.signal,
       onProgress: (text) => say.status?.(text),
       start: async () => {
+        const [pools, crioConfig] = await Promise.all([
+          client.list<MachineConfigPool>(kinds.machineConfigPool),
+          client.get<ContainerRuntimeConfig>({ ...kinds.containerRuntimeConfig, name: CRIO_CONFIG }),
+        ]);
+        if (operation === "update") {
+          const before = await client.get<KataConfig>(ref);
+          if (before) progress.observe(before.status); // lines for what changes from here on
+        }
         await client.apply(desiredObject(inputs));
-        say.line(`applied to ${client.description}; following the nodes`);
+        expected = expectation(inputs.spec, pools, crioConfig, client.clock.now().getTime());
+        const rolling = expected.renderedBefore ? `; the new CRI-O log level (${expected.logLevel}) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)` : "";
+        say.line(`applied to ${client.description}; following the nodes${rolling}`);
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;
+        // Events are judged in order, at the time they are judged: an early one (the object as it was
+        // created) is not the operator's silence when the live object already has its answer, which
+        // the events still queued bring in their turn.
+        if (!last.status && !last.metadata.finalizers?.length) {
+          const live = await client.get<KataConfig>(ref);
+          if (live?.status || live?.metadata.finalizers?.length) return { state: "waiting", progress: "the operator has taken the KataConfig" };
+        }
         for (const line of progress.observe(last.status)) say.line(line);
-        const condition = inProgressCondition(last.status);
-        if (condition?.reason === reasons.failed) return { state: "failed", error: new WaitFailedError(`KataConfig ${id}: ${condition.message}`) };
-        if (await installComplete(client, last)) return { state: "done", value: undefined };
-        return { state: "waiting", progress: progress.summary(last.status) };
+        const [nodes, pools, crioConfig, runtimeClasses] = await Promise.all([
+          client.list<Node>(kinds.node),
+          client.list<MachineConfigPool>(kinds.machineConfigPool),
+          client.get<ContainerRuntimeConfig>({ ...kinds.containerRuntimeConfig, name: CRIO_CONFIG }),
+          client.list(kinds.runtimeClass),
+        ]);
+        const verdict = judgeInstall(
+          {
+            kataConfig: { ...last, spec: last.spec ?? {} },
+            nodes,
+            pools,
+            ...(crioConfig ? { crioConfig } : {}),
+            runtimeClasses: runtimeClasses.map((rc) => rc.metadata.name ?? ""),
+            now: client.clock.now().getTime(),
+          },
+          expected!,
+          progress.summary(last.status),
+        );
+        if (verdict.state === "done") return { state: "done", value: undefined };
+        if (verdict.state === "failed") return { state: "failed", error: new WaitFailedError(verdict.message) };
+        if (verdict.note && verdict.note !== note) say.line(verdict.note);
+        note = verdict.note;
+        const recheckAfterMs = verdict.recheckAfterMs ?? (client.clock.virtual ? undefined : RECHECK_MS);
+        return { state: "waiting", progress: verdict.progress, ...(recheckAfterMs !== undefined ? { recheckAfterMs } : {}) };
       },
     });
   } catch (error) {
@@ -152,22 +199,6 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
   }
   say.line(`kata is ready on ${last?.status?.kataNodes?.readyNodeCount ?? 0} node(s); RuntimeClass "${KATA_RUNTIME_CLASS}" exists`);
   return outputsOf(inputs, last);
-}
-
-/**
- * Done means more than InProgress False (a blocked deletion is False too): every selected worker is
- * installed, none is on its way, and the RuntimeClasses exist.
- */
-async function installComplete(client: ClusterCall["client"], kataConfig: KataConfig): Promise<boolean> {
-  const status = kataConfig.status;
-  const condition = inProgressCondition(status);
-  if (condition?.status !== "False" || condition.reason) return false;
-  const wanted = wantedRuntimeClasses({ ...kataConfig, spec: kataConfig.spec ?? {} });
-  if (!wanted.every((name) => status?.runtimeClasses?.includes(name))) return false;
-  const selected = selectedNodes({ ...kataConfig, spec: kataConfig.spec ?? {} }, await client.list<Node>(kinds.node)).map((n) => n.metadata.name).sort();
-  if (JSON.stringify(selected) !== JSON.stringify([...(status?.kataNodes?.installed ?? [])].sort())) return false;
-  for (const name of wanted) if (!(await client.get({ ...kinds.runtimeClass, name }))) return false;
-  return true;
 }
 
 /** The cluster admits one KataConfig. Another one is not ours to take, unless this stack made it. */
@@ -208,13 +239,6 @@ function outputsOf(inputs: KataConfigInputs, live: KataConfig | undefined): Kata
     status: kataConfigStatusOutput(status),
     runtimeClassName: status.runtimeClasses?.includes(KATA_RUNTIME_CLASS) ? KATA_RUNTIME_CLASS : "",
   };
-}
-
-function blockedMessage(id: string, pods: string[]): string {
-  const list = pods.length ? pods.join(", ") : "(the pods could not be listed)";
-  const commands = pods.map((p) => `kubectl delete pod -n ${p.split("/")[0]} ${p.split("/")[1]}`).join("; ");
-  return `KataConfig ${id}: removal of kata is blocked by pods that use the kata RuntimeClass: ${list}. ` +
-    `Delete them (${commands || "kubectl get pods -A"}) and run pulumi destroy again; the resource stays in the stack until then.`;
 }
 
 function nameOf(inputs: CommonInputs): string {

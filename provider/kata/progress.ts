@@ -15,9 +15,20 @@ const words: Record<KataNodeList, string> = {
   failedToUninstall: "failed to uninstall",
 };
 
+/** A node that had kata and gets a new config (a new log level): the same lists, other words. */
+const updateWords: Partial<Record<KataNodeList, string>> = {
+  waitingToInstall: "waiting for the new config",
+  installing: "updating (drain and reboot)",
+  installed: "updated",
+  failedToInstall: "failed to update",
+};
+
 export class KataProgress {
   private nodeStates = new Map<string, KataNodeList>();
   private condition = "";
+  /** Nodes seen installed, then on their way again: their lines speak of an update. */
+  private hadKata = new Set<string>();
+  private updating = new Set<string>();
 
   /** The lines that describe what changed since the last status observed. */
   observe(status: KataConfigStatus | undefined): string[] {
@@ -45,8 +56,16 @@ export class KataProgress {
     }
     for (const [node, list] of [...now].sort(([a], [b]) => a.localeCompare(b))) {
       if (this.nodeStates.get(node) === list) continue;
-      (list === "installed" ? finished : moved).push(`${node}: ${words[list]} ${counts}`);
+      if (this.hadKata.has(node) && (list === "waitingToInstall" || list === "installing")) this.updating.add(node);
+      const word = this.updating.has(node) ? (updateWords[list] ?? words[list]) : words[list];
+      (list === "installed" ? finished : moved).push(`${node}: ${word} ${counts}`);
+      if (list === "installed") {
+        this.hadKata.add(node);
+        this.updating.delete(node);
+      }
     }
+    for (const [node, list] of now) if (list === "installed") this.hadKata.add(node);
+    for (const node of this.hadKata) if (!now.has(node)) this.hadKata.delete(node);
     lines.push(...finished, ...moved);
     if (conditionChanged && !conditionFirst) lines.push(conditionLine);
     this.nodeStates = now;

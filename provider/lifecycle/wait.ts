@@ -11,7 +11,8 @@ import { WaitCancelledError, WaitTimeoutError } from "./errors";
 export type WaitVerdict<T> =
   | { state: "done"; value: T }
   | { state: "failed"; error: Error }
-  | { state: "waiting"; progress: string };
+  /** recheckAfterMs: look at the object again after this long (cluster time) even if nothing changes it (a grace period, other objects). */
+  | { state: "waiting"; progress: string; recheckAfterMs?: number };
 
 export interface WaitOptions<T> {
   client: ClusterClient;
@@ -44,17 +45,21 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   });
   const cancelled = () => new WaitCancelledError(options.what, lastProgress);
   let lastProgress = "nothing yet";
+  let lastObject: KubeObject | undefined;
+  let recheckAt: number | undefined;
   try {
     if (options.signal?.aborted) throw cancelled();
     await options.start?.();
     seen.push(await client.get(ref));
     for (;;) {
       while (seen.length > 0) {
-        const verdict = await options.evaluate(seen.shift());
+        lastObject = seen.shift();
+        const verdict = await options.evaluate(lastObject);
         if (verdict.state === "done") return verdict.value;
         if (verdict.state === "failed") throw verdict.error;
         if (verdict.progress !== lastProgress) options.onProgress?.(verdict.progress);
         lastProgress = verdict.progress;
+        recheckAt = verdict.recheckAfterMs === undefined ? undefined : clock.now().getTime() + verdict.recheckAfterMs;
       }
       if (options.signal?.aborted) throw cancelled();
       const remaining = started + limitMs - clock.now().getTime();
@@ -66,11 +71,13 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       options.signal?.addEventListener("abort", stop, { once: true });
       // On virtual time nothing happens between the twin's wake-ups, and its sleep returns at the first
       // one that brings an event: sleep to the limit instead of in resync steps.
-      const step = clock.virtual ? remaining : Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining);
+      let step = clock.virtual ? remaining : Math.min(options.resyncMs ?? DEFAULT_RESYNC_MS, remaining);
+      if (recheckAt !== undefined) step = Math.max(0, Math.min(step, recheckAt - clock.now().getTime()));
       await clock.sleep(step, timer.signal);
       wake = undefined;
       options.signal?.removeEventListener("abort", stop);
       timer.abort();
+      if (seen.length === 0 && recheckAt !== undefined && clock.now().getTime() >= recheckAt) seen.push(lastObject);
     }
   } finally {
     watch.close();

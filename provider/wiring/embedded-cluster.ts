@@ -24,6 +24,7 @@ export const EmbeddedCluster = {
       ...rest,
       controllers: [...simulated.controllers, ...(rest.controllers ?? [])],
       admission: [...simulated.admission, ...(rest.admission ?? [])],
+      fixtureChecks: [...(simulated.fixtureChecks ?? []), ...(rest.fixtureChecks ?? [])],
     });
   },
 };

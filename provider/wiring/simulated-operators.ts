@@ -25,5 +25,9 @@ export const defaultTimings: OperatorTimings = { nodeUpdateMs: 5 * 60_000, nodeS
 export function simulatedOperators(timings: Partial<OperatorTimings> = {}): SimulatedOperators {
   const all = { ...defaultTimings, ...timings };
   const parts = [kataSimulation(all), clusterApiSimulation(all)];
-  return { controllers: parts.flatMap((p) => p.controllers), admission: parts.flatMap((p) => p.admission) };
+  return {
+    controllers: parts.flatMap((p) => p.controllers),
+    admission: parts.flatMap((p) => p.admission),
+    fixtureChecks: parts.flatMap((p) => p.fixtureChecks ?? []),
+  };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { KATA_NODE_ROLE_LABEL, MCO_REASON, MCO_STATE, type KataConfig, type KataConfigStatus } from "../../provider/kata/model";
 import { withoutTimes } from "../kata/world";
 import { install, installed, kataConfig, kataRef, kubectl, nodeRef, sorted, useDevCluster, StatusRecorder, uninstall, waitForKata } from "./helpers";
-import { installTable, uninstallTable } from "../support/seed-tables";
+import { installTable, rowsBetween, seedRows, uninstallTable, upstreamInstallStatuses, upstreamUninstallStatuses } from "../support/seed-tables";
 
 // The KataConfig lifecycle through a real kube-apiserver: our backend applies and deletes, the
 // operator process plays the operators, and every status goes through the API server.
@@ -14,13 +14,14 @@ const kataPoolRef = { apiVersion: "machineconfiguration.openshift.io/v1", kind: 
 const sameStatus = (a: KataConfigStatus, b: KataConfigStatus) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 
 describe("KataConfig through the API server", () => {
-  it("installs with exactly the seed table 2.1 statuses, in order", async () => {
+  it("installs with upstream's statuses in order, the seed table 2.1's rows among them", async () => {
     const recorder = await StatusRecorder.start(env.client);
     await env.client.apply(kataConfig());
     await waitForKata(env.client, "KataConfig example-kataconfig to be installed", installed);
     await recorder.reached((status) => status.runtimeClasses?.includes("kata") ?? false);
     recorder.stop();
-    expect(recorder.statuses.map(sorted)).toEqual(installTable.map(sorted));
+    expect(recorder.statuses.map(sorted)).toEqual(upstreamInstallStatuses.map(sorted));
+    expect(rowsBetween(seedRows(recorder.statuses), installTable)).toHaveLength(1);
     expect(await env.client.get(runtimeClassRef)).toBeDefined();
   });
 
@@ -33,13 +34,14 @@ describe("KataConfig through the API server", () => {
     expect(table).toMatch(/example-kataconfig\s+False\s+2\s+2/); // printer columns InProgress, Completed, Total
   });
 
-  it("removes with exactly the seed table 2.2 statuses, then the object, its RuntimeClass and the kata-oc pool go", async () => {
+  it("removes with upstream's statuses in order, the seed table 2.2's rows among them, then the object, its RuntimeClass and the kata-oc pool go", async () => {
     const recorder = await StatusRecorder.start(env.client);
     await uninstall(env.client);
     await recorder.gone();
     recorder.stop();
-    const removal = recorder.statuses.filter((s) => !sameStatus(s, installTable.at(-1)!));
-    expect(removal.map(sorted)).toEqual(uninstallTable.map(sorted));
+    const removal = recorder.statuses.filter((s) => !sameStatus(s, upstreamInstallStatuses.at(-1)!));
+    expect(removal.map(sorted)).toEqual(upstreamUninstallStatuses.map(sorted));
+    expect(rowsBetween(seedRows(removal), uninstallTable)).toHaveLength(2);
     // No kube-controller-manager here: the operator process collects the RuntimeClass its owner left.
     await waitUntil(async () => (await env.client.get(runtimeClassRef)) === undefined);
     expect(await env.client.get(kataPoolRef)).toBeUndefined();
@@ -74,17 +76,21 @@ describe("KataConfig through the API server", () => {
     await waitForKata(env.client, "KataConfig example-kataconfig to be removed once the Pod is gone", (kc) => kc === undefined);
   });
 
-  it("a Degraded node fails the installation with its reason, and the installation resumes once it recovers", async () => {
+  it("a Degraded node fails the installation with its reason; once fixed, Failed stays until the rollout is over", async () => {
     await env.client.apply(kataConfig());
     await waitForKata(env.client, "worker-1 to be installing", (kc) => kc?.status?.kataNodes?.installing?.includes("worker-1") ?? false);
-    await env.client.patch(nodeRef("worker-1"), { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "failed to drain node" } } });
+    // The machine-config daemon fails on worker-1 (the twin's fault annotation keeps it failing).
+    const fault = "twin.pulumi-cluster-runtime.dev/fault";
+    await env.client.patch(nodeRef("worker-1"), { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "failed to drain node", [fault]: "failed to drain node" } } });
     const failed = await waitForKata(env.client, "the installation to fail", (kc) => kc?.status?.conditions?.[0]?.reason === "Failed");
     expect(withoutTimes(failed!.status!).conditions).toEqual([
       { type: "InProgress", status: "True", reason: "Failed", message: "Node worker-1 Degraded: failed to drain node" },
     ]);
     expect(failed?.status?.kataNodes?.failedToInstall).toEqual(["worker-1"]);
-    // The machine-config daemon recovers: Working again, reason cleared.
-    await env.client.patch(nodeRef("worker-1"), { metadata: { annotations: { [MCO_STATE]: "Working", [MCO_REASON]: "" } } });
+    // Fixed: the daemon's retry takes worker-1 to Done; upstream's condition still says Failed then.
+    await env.client.patch(nodeRef("worker-1"), { metadata: { annotations: { [fault]: null } } });
+    const stale = await waitForKata(env.client, "worker-1 to be installed after the fix", (kc) => kc?.status?.kataNodes?.installed?.includes("worker-1") ?? false);
+    expect(stale?.status?.conditions?.[0]).toMatchObject({ reason: "Failed", message: "Node worker-1 Degraded: failed to drain node" });
     await waitForKata(env.client, "KataConfig example-kataconfig to be installed after the recovery", installed);
     await uninstall(env.client);
   });

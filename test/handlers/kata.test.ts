@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import * as kata from "../../provider/kata/handlers";
-import { MCO_REASON, MCO_STATE } from "../../provider/kata/model";
+import { type KataConfig, MCO_CURRENT_CONFIG, MCO_REASON, MCO_STATE } from "../../provider/kata/model";
+import { NODE_FAULT_ANNOTATION } from "../../provider/kata/rollout-step";
+import type { Clock } from "../../provider/cluster/clock";
+import type { HandlerContext } from "../../provider/lifecycle/context";
+import { EmbeddedCluster } from "../../provider/wiring";
+import { kataPod } from "../kata/world";
 import { PartialStateError, WaitFailedError } from "../../provider/lifecycle/errors";
 import { inTwin, useTwin } from "./support";
-import { installProgressLines, kataNodesOutput } from "../support/seed-tables";
+import { installProgressLines, kataNodesOutput, logLevelRolloutLines, logLevelRolloutNotice } from "../support/seed-tables";
 
 const owner = "quickstart/dev/KataConfig/sandboxed";
 const kataRef = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", name: "example-kataconfig" };
@@ -52,37 +57,148 @@ describe("KataConfig handlers on the twin", () => {
     });
   });
 
-  it("a Degraded node fails the create with its reason and keeps partial state; the next up resumes", async () => {
-    await inTwin(twin, (cluster) =>
-      cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-1" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "failed to drain node: timed out" } } }),
-    );
+  const workerRef = { apiVersion: "v1", kind: "Node", name: "worker-1" };
+  const degrade = (reason: string) =>
+    inTwin(twin, (cluster) => cluster.patch(workerRef, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: reason, [NODE_FAULT_ANNOTATION]: reason } } }));
+  const fix = (thenAdvanceMs = 0) =>
+    inTwin(twin, async (cluster) => {
+      await cluster.patch(workerRef, { metadata: { annotations: { [NODE_FAULT_ANNOTATION]: null } } });
+      await cluster.advance(thenAdvanceMs);
+    });
+
+  it("a Degraded node fails the create with its reason and keeps partial state", async () => {
+    await degrade("failed to drain node: timed out");
     const failure = await kata.create(twin.context, inputs()).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(PartialStateError);
     const partial = failure as PartialStateError;
-    expect(partial.message).toContain("Node worker-1 Degraded: failed to drain node: timed out");
+    expect(partial.message).toContain("KataConfig example-kataconfig: Node worker-1 Degraded: failed to drain node: timed out. Fix the node;");
     expect(partial.id).toBe("example-kataconfig");
     expect(partial.properties).toMatchObject({ __provider: "serialized provider", status: { kataNodes: { failedToInstall: ["worker-1"] } } });
-
-    await inTwin(twin, (cluster) => cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-1" }, { metadata: { annotations: { [MCO_STATE]: "Working" } } }));
-    const { outs } = await kata.update(twin.context, "example-kataconfig", partial.properties as kata.KataConfigOutputs, inputs());
-    expect(outs.status.kataNodes?.readyNodeCount).toBe(2);
-    expect(outs.runtimeClassName).toBe("kata");
   });
 
-  it("a delete blocked by a kata Pod fails at once naming the pod, and succeeds once the pod is gone", async () => {
+  it("up after the node was fixed follows the rollout to the end, although InProgress still says Failed", async () => {
+    await degrade("failed to drain node: timed out");
+    const partial = (await kata.create(twin.context, inputs()).catch((e: unknown) => e)) as PartialStateError;
+    // Fixed; one node update later the daemon's retry is done and the MCO goes on with the nodes.
+    await fix(6 * 60_000);
+    await inTwin(twin, async (cluster) => {
+      const kc = await cluster.get<KataConfig>(kataRef);
+      expect(kc?.status?.conditions?.[0]).toMatchObject({ reason: "Failed", message: "Node worker-1 Degraded: failed to drain node: timed out" });
+      expect(kc?.status?.kataNodes?.failedToInstall).toBeUndefined();
+    });
+    twin.lines.length = 0;
+    const { outs } = await kata.update(twin.context, "example-kataconfig", partial.properties as kata.KataConfigOutputs, inputs());
+    expect(outs.status.kataNodes).toEqual(kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }));
+    expect(outs.status.conditions?.[0]).toMatchObject({ status: "False", reason: "" });
+    expect(outs.runtimeClassName).toBe("kata");
+    expect(twin.lines).toContain(
+      "KataConfig example-kataconfig: InProgress still says Failed (Node worker-1 Degraded: failed to drain node: timed out): upstream keeps that until the whole rollout is over; no node is Degraded now, so the rollout goes on",
+    );
+    expect(twin.lines).toContain("KataConfig example-kataconfig: worker-0: installed (2/2 ready)");
+  });
+
+  it("up still fails at once while the node is Degraded (fixed, but the daemon's retry is not done yet)", async () => {
+    await degrade("failed to drain node: timed out");
+    const partial = (await kata.create(twin.context, inputs()).catch((e: unknown) => e)) as PartialStateError;
+    await fix(60_000);
+    const failure = await kata.update(twin.context, "example-kataconfig", partial.properties as kata.KataConfigOutputs, inputs()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartialStateError);
+    expect((failure as Error).message).toContain("Node worker-1 Degraded: failed to drain node: timed out");
+    expect((failure as Error).message).toContain("the node stays Degraded until that attempt is done");
+  });
+
+  it("a logLevel change is followed like an install: the new config rolls node by node (drain and reboot)", async () => {
     const { outs } = await kata.create(twin.context, inputs());
-    const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "sandboxed-nginx", namespace: "apps" }, spec: { runtimeClassName: "kata" }, status: { phase: "Running" } };
-    await inTwin(twin, (cluster) => cluster.apply(pod));
+    const configOf = (name: string) => inTwin(twin, async (cluster) => (await cluster.get({ apiVersion: "v1", kind: "Node", name }))?.metadata.annotations?.[MCO_CURRENT_CONFIG]);
+    const before = await configOf("worker-0");
+    twin.lines.length = 0;
+    const updated = await kata.update(twin.context, "example-kataconfig", outs, inputs({ spec: { logLevel: "debug" } }));
+    const nodeLines = twin.lines.filter((l) => /worker-\d: /.test(l)).map((l) => l.replace("KataConfig example-kataconfig: ", ""));
+    expect(nodeLines).toEqual(logLevelRolloutLines);
+    expect(twin.lines[0]).toContain(logLevelRolloutNotice("debug"));
+    expect(updated.outs.status.kataNodes).toEqual(kataNodesOutput({ nodeCount: 2, readyNodeCount: 2, installed: ["worker-0", "worker-1"] }));
+    const after = await configOf("worker-0");
+    expect(after).not.toBe(before);
+    expect(await configOf("worker-1")).toBe(after);
+  });
+
+  it("a logLevel change that needs no new config (info, never set) returns at once", async () => {
+    const { outs } = await kata.create(twin.context, inputs({ spec: {} }));
+    twin.lines.length = 0;
+    await kata.update(twin.context, "example-kataconfig", outs, inputs({ spec: { logLevel: "info" } }));
+    expect(twin.lines.filter((l) => /worker-\d: /.test(l))).toEqual([]);
+  });
+
+  it("without a running operator, create fails after a short grace period saying so", async () => {
+    const bare: HandlerContext = {
+      ...twin.context,
+      connect: () => EmbeddedCluster.open({ fixture: "two-workers", stateFile: twin.cluster.embedded.stateFile, clock: "virtual", operators: false }),
+    };
+    const failure = await kata.create(bare, inputs()).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartialStateError);
+    expect((failure as Error).message).toBe(
+      "KataConfig example-kataconfig: no finalizer and no status after 120s: the sandboxed containers operator does not seem to be running. " +
+        "Install OpenShift sandboxed containers (Operator Hub) or check its pod (oc get pods -n openshift-sandboxed-containers-operator), then run pulumi up again.",
+    );
+  });
+
+  it("on a twin whose time runs fast, the object as first created does not count as the operator's silence", async () => {
+    // Each look at the wall clock moves it half a second: 5 minutes of twin time at 600×, so the
+    // created object's first event is judged long after the operator has answered.
+    let wall = Date.parse("2026-01-01T00:00:00Z");
+    const wallClock: Clock = { now: () => new Date((wall += 500)), sleep: async (ms) => void (wall += ms) };
+    const fast: HandlerContext = {
+      ...twin.context,
+      connect: () => EmbeddedCluster.open({ fixture: "two-workers", stateFile: twin.cluster.embedded.stateFile, clock: { scale: 600 }, wallClock }),
+    };
+    const { outs } = await kata.create(fast, inputs());
+    expect(outs.status.kataNodes.readyNodeCount).toBe(2);
+  });
+
+  it("with checkNodeEligibility and no NFD-labelled node, create fails at once saying so", async () => {
+    const failure = await kata.create(twin.context, inputs({ spec: { checkNodeEligibility: true } })).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(PartialStateError);
+    expect((failure as Error).message).toContain("KataConfig example-kataconfig: checkNodeEligibility leaves no node: no node in the cluster has the label feature.node.kubernetes.io/runtime.kata=true");
+  });
+
+  it("with checkNodeEligibility and NFD labels only outside the selection, create fails once the operator has labelled nothing", async () => {
+    await inTwin(twin, (cluster) => cluster.patch({ apiVersion: "v1", kind: "Node", name: "master-0" }, { metadata: { labels: { "feature.node.kubernetes.io/runtime.kata": "true" } } }));
+    const failure = await kata.create(twin.context, inputs({ spec: { checkNodeEligibility: true } })).catch((e: unknown) => e);
+    expect((failure as Error).message).toContain("checkNodeEligibility leaves no node: none of the workers the selector picks has the label feature.node.kubernetes.io/runtime.kata=true");
+  });
+
+  it("a delete blocked by a kata Pod fails at once naming it; once the pod is gone the next delete asks the operator to look again and completes", async () => {
+    const { outs } = await kata.create(twin.context, inputs());
+    await inTwin(twin, (cluster) => cluster.apply(kataPod("apps", "sandboxed-nginx")));
     const failure = await kata.remove(twin.context, "example-kataconfig", outs).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WaitFailedError);
-    expect((failure as Error).message).toContain("apps/sandboxed-nginx");
-    expect((failure as Error).message).toContain("kubectl delete pod -n apps sandboxed-nginx");
+    expect((failure as Error).message).toBe(
+      "KataConfig example-kataconfig: removal of kata is blocked by pods that use the kata RuntimeClass: apps/sandboxed-nginx. " +
+        "Delete them (kubectl delete pod -n apps sandboxed-nginx) and run pulumi destroy again; the resource stays in the stack until then.",
+    );
+    // Some time passes before the pod goes: the operator's back-off is long by then, and pods are not watched.
     await inTwin(twin, async (cluster) => {
-      expect(await cluster.get(kataRef)).toBeDefined();
+      await cluster.advance(30 * 60_000);
       await cluster.delete({ apiVersion: "v1", kind: "Pod", name: "sandboxed-nginx", namespace: "apps" });
+      expect((await cluster.get<KataConfig>(kataRef))?.status?.conditions?.[0]?.reason).toBe("BlockedByExistingKataPods");
     });
+    twin.lines.length = 0;
     await kata.remove(twin.context, "example-kataconfig", outs);
+    expect(twin.lines[1]).toMatch(/^KataConfig example-kataconfig: the operator still reports BlockedByExistingKataPods, but no pod uses the kata RuntimeClass any more; .* asked to look again now \(annotation pulumi-cluster-runtime.dev\/reconcile-requested\)$/);
+    expect(twin.lines.at(-1)).toBe("KataConfig example-kataconfig: removed");
     await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeUndefined());
+  });
+
+  it("a finished kata pod blocks the delete too, and the message says so", async () => {
+    const { outs } = await kata.create(twin.context, inputs());
+    await inTwin(twin, async (cluster) => {
+      const pod = kataPod("batch", "report");
+      await cluster.apply(pod);
+      await cluster.patchStatus({ apiVersion: "v1", kind: "Pod", namespace: "batch", name: "report" }, { phase: "Succeeded" });
+    });
+    const failure = await kata.remove(twin.context, "example-kataconfig", outs).catch((e: unknown) => e);
+    expect((failure as Error).message).toContain("blocked by pods that use the kata RuntimeClass: batch/report.");
+    expect((failure as Error).message).toContain("Pods that have finished block it too (report: Succeeded).");
   });
 
   it("refuses a KataConfig this stack did not create, and changes nothing", async () => {
@@ -130,11 +246,11 @@ describe("KataConfig handlers on the twin", () => {
   it("a Degraded node fails the delete with the node's reason and keeps the object", async () => {
     const { outs } = await kata.create(twin.context, inputs());
     await inTwin(twin, (cluster) =>
-      cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-0" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "unable to roll back" } } }),
+      cluster.patch({ apiVersion: "v1", kind: "Node", name: "worker-0" }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: "unable to roll back", [NODE_FAULT_ANNOTATION]: "unable to roll back" } } }),
     );
     const failure = await kata.remove(twin.context, "example-kataconfig", outs).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(WaitFailedError);
-    expect((failure as Error).message).toBe("KataConfig example-kataconfig: removal failed: Node worker-0 Degraded: unable to roll back. Fix the node, then run pulumi destroy again.");
+    expect((failure as Error).message).toMatch(/^KataConfig example-kataconfig: removal failed: Node worker-0 Degraded: unable to roll back\. Fix the node;.* Then run pulumi destroy again/);
     await inTwin(twin, async (cluster) => expect(await cluster.get(kataRef)).toBeDefined());
   });
 

@@ -1,140 +1,151 @@
 import type { Node, Pod } from "../../provider/k8s/core";
+import type { KubeObject } from "../../provider/k8s/meta";
+import type { Fixture } from "../../provider/cluster/twin";
+import { kinds } from "../../provider/k8s/api-types";
 import {
-  KATA_FINALIZER,
-  KATA_NODE_ROLE_LABEL,
   type KataConfig,
   type KataConfigStatus,
   type MachineConfigPool,
   MCO_CURRENT_CONFIG,
+  MCO_DESIRED_CONFIG,
   MCO_REASON,
   MCO_STATE,
   WORKER_ROLE_LABEL,
 } from "../../provider/kata/model";
-import { kataOperatorStep } from "../../provider/kata/operator-step";
-import { rolloutStep } from "../../provider/kata/rollout-step";
+import { NODE_FAULT_ANNOTATION } from "../../provider/kata/rollout-step";
+import { EmbeddedCluster } from "../../provider/wiring";
 
-// A minimal cluster for replaying the operator step and the pool rollout without the twin:
-// plain arrays, actions applied in place, every status the operator writes recorded.
+// A small OpenShift cluster in an in-memory twin on virtual time, for replaying what the operator
+// and the Machine Config Operator do: nodes and the master and worker pools, every status the
+// operator writes recorded in order.
 
 export const NODE_UPDATE_MS = 60_000;
+export const KATA_NAME = "example-kataconfig";
+export const kataRef = { ...kinds.kataConfig, name: KATA_NAME };
 
-export function worker(name: string, labels: Record<string, string> = {}): Node {
+/** A worker, up to date with the worker pool; `created` orders it for the MCO (older first). */
+export function worker(name: string, labels: Record<string, string> = {}, created = "2024-05-06T09:00:00Z"): Node {
   return {
     apiVersion: "v1",
     kind: "Node",
     metadata: {
       name,
-      labels: { [WORKER_ROLE_LABEL]: "", ...labels },
-      annotations: { [MCO_STATE]: "Done", [MCO_CURRENT_CONFIG]: "rendered-worker-1" },
+      creationTimestamp: created,
+      labels: { [WORKER_ROLE_LABEL]: "", "kubernetes.io/hostname": name, ...labels },
+      annotations: { [MCO_STATE]: "Done", [MCO_CURRENT_CONFIG]: "rendered-worker-1", [MCO_DESIRED_CONFIG]: "rendered-worker-1", [MCO_REASON]: "" },
+    },
+    status: { conditions: [{ type: "Ready", status: "True" }] },
+  };
+}
+
+export function master(name: string, labels: Record<string, string> = {}): Node {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      labels: { "node-role.kubernetes.io/master": "", "kubernetes.io/hostname": name, ...labels },
+      annotations: { [MCO_STATE]: "Done", [MCO_CURRENT_CONFIG]: "rendered-master-1", [MCO_DESIRED_CONFIG]: "rendered-master-1", [MCO_REASON]: "" },
+    },
+    status: { conditions: [{ type: "Ready", status: "True" }] },
+  };
+}
+
+/** One of OpenShift's own pools: its nodes by role label, its MachineConfigs by role, a rendered config. */
+export function pool(name: "master" | "worker", spec: Record<string, unknown> = {}): MachineConfigPool {
+  return {
+    apiVersion: "machineconfiguration.openshift.io/v1",
+    kind: "MachineConfigPool",
+    metadata: { name, labels: { [`pools.operator.machineconfiguration.openshift.io/${name}`]: "" } },
+    spec: {
+      configuration: { name: `rendered-${name}-1` },
+      machineConfigSelector: { matchLabels: { "machineconfiguration.openshift.io/role": name } },
+      nodeSelector: { matchLabels: { [`node-role.kubernetes.io/${name}`]: "" } },
+      ...spec,
     },
   };
 }
 
-export function pool(name: string, config: string): MachineConfigPool {
-  return { apiVersion: "machineconfiguration.openshift.io/v1", kind: "MachineConfigPool", metadata: { name }, spec: { configuration: { name: config } } };
-}
-
-export function kataPod(namespace: string, name: string): Pod {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec: { runtimeClassName: "kata" }, status: { phase: "Running" } };
+export function kataPod(namespace: string, name: string, runtimeClassName = "kata", phase = "Running"): Pod {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec: { runtimeClassName }, status: { phase } };
 }
 
 export class World {
-  now = new Date("2026-01-01T00:00:00Z");
-  kataConfig: KataConfig | undefined;
-  pools: MachineConfigPool[] = [pool("worker", "rendered-worker-1")];
-  pods: Pod[] = [];
-  runtimeClasses: string[] = [];
+  /** Every distinct status the KataConfig had, in order. */
   statuses: KataConfigStatus[] = [];
-  lastBlockingPods: string[] = [];
 
-  constructor(public nodes: Node[]) {}
+  private constructor(readonly twin: EmbeddedCluster) {}
 
-  create(spec: KataConfig["spec"] = {}): void {
-    this.kataConfig = { apiVersion: "kataconfiguration.openshift.io/v1", kind: "KataConfig", metadata: { name: "example-kataconfig", uid: "u-1" }, spec };
+  /** A twin with these nodes and, unless given, the master and worker pools. */
+  static async open(nodes: Node[], others: KubeObject[] = [pool("master"), pool("worker")]): Promise<World> {
+    const objects = [...nodes, ...others];
+    const fixture: Fixture = { source: "test world", objects: objects.map((object, i) => ({ object, where: `object ${i}` })), events: [] };
+    const twin = await EmbeddedCluster.open({ fixture, clock: "virtual", startTime: new Date("2026-01-01T00:00:00Z"), operators: { nodeUpdateMs: NODE_UPDATE_MS } });
+    const world = new World(twin);
+    await twin.watch(kinds.kataConfig, (event) => {
+      const status = (event.object as KataConfig).status;
+      if (event.type === "DELETED" || !status) return;
+      if (JSON.stringify(status) !== JSON.stringify(world.statuses.at(-1))) world.statuses.push(structuredClone(status));
+    });
+    return world;
   }
 
-  delete(): void {
-    this.kataConfig!.metadata.deletionTimestamp = this.now.toISOString();
+  get now(): Date {
+    return this.twin.clock.now();
   }
 
-  node(name: string): Node {
-    return this.nodes.find((n) => n.metadata.name === name)!;
+  async create(spec: KataConfig["spec"] = {}): Promise<void> {
+    await this.twin.apply({ ...kataRef, metadata: { name: KATA_NAME }, spec });
   }
 
-  degrade(name: string, reason: string): void {
-    Object.assign(this.node(name).metadata.annotations!, { [MCO_STATE]: "Degraded", [MCO_REASON]: reason });
+  async setSpec(spec: KataConfig["spec"]): Promise<void> {
+    await this.twin.apply({ ...kataRef, metadata: { name: KATA_NAME }, spec });
   }
 
-  /** Run the operator and the pools until neither has anything left to do now; return the next wake-up. */
-  settle(): number | undefined {
-    for (let round = 0; round < 100; round++) {
-      const operatorChanged = this.operator();
-      const rollout = this.rollout();
-      if (!operatorChanged && !rollout.changed) return rollout.wakeAt;
-    }
-    throw new Error("no quiescence after 100 rounds");
+  async delete(): Promise<void> {
+    await this.twin.delete(kataRef);
   }
 
-  /** Move time forward through every wake-up until nothing is pending or the limit is reached. */
-  run(limitMs = 3_600_000): void {
-    const end = this.now.getTime() + limitMs;
-    for (let wake = this.settle(); wake !== undefined && wake <= end; wake = this.settle()) {
-      this.now = new Date(wake);
-    }
+  /** Let time pass (default: long enough for any rollout here). */
+  async run(ms = 60 * 60_000): Promise<void> {
+    await this.twin.advance(ms);
   }
 
-  private operator(): boolean {
-    const kc = this.kataConfig;
-    if (!kc) return false;
-    const step = kataOperatorStep({ kataConfig: kc, nodes: this.nodes, pods: this.pods, pools: this.pools, runtimeClasses: this.runtimeClasses, now: this.now });
-    let changed = false;
-    if (step.addFinalizer) {
-      kc.metadata.finalizers = [...(kc.metadata.finalizers ?? []), KATA_FINALIZER];
-      changed = true;
-    }
-    if (step.createKataPool) {
-      this.pools.push(pool("kata-oc", "rendered-kata-oc-1"));
-      changed = true;
-    }
-    for (const name of step.labelNodes) this.node(name).metadata.labels![KATA_NODE_ROLE_LABEL] = "";
-    for (const name of step.unlabelNodes) delete this.node(name).metadata.labels![KATA_NODE_ROLE_LABEL];
-    changed ||= step.labelNodes.length + step.unlabelNodes.length > 0;
-    for (const rc of step.createRuntimeClasses) this.runtimeClasses.push(rc.metadata.name!);
-    changed ||= step.createRuntimeClasses.length > 0;
-    if (step.status) {
-      kc.status = step.status;
-      this.statuses.push(structuredClone(step.status));
-      changed = true;
-    }
-    this.lastBlockingPods = step.blockingPods;
-    if (step.deleteKataPool) {
-      this.pools = this.pools.filter((p) => p.metadata.name !== "kata-oc");
-      changed = true;
-    }
-    if (step.removeFinalizer) {
-      this.kataConfig = undefined;
-      this.runtimeClasses = [];
-      changed = true;
-    }
-    return changed;
+  /** A pod as written, status (phase) included. */
+  async addPod(pod: Pod): Promise<void> {
+    const { status, ...rest } = pod;
+    await this.twin.apply(rest as KubeObject);
+    if (status) await this.twin.patchStatus({ ...kinds.pod, namespace: pod.metadata.namespace, name: pod.metadata.name }, status);
   }
 
-  private rollout(): { changed: boolean; wakeAt?: number } {
-    let changed = false;
-    let wakeAt: number | undefined;
-    for (const p of this.pools) {
-      const step = rolloutStep({ pool: p, nodes: this.nodes, now: this.now, nodeUpdateMs: NODE_UPDATE_MS });
-      for (const patch of step.patches) {
-        const annotations = this.node(patch.node).metadata.annotations!;
-        for (const [key, value] of Object.entries(patch.annotations)) {
-          if (value === null) delete annotations[key];
-          else annotations[key] = value;
-        }
-        changed = true;
-      }
-      if (step.wakeAt) wakeAt = Math.min(wakeAt ?? Infinity, step.wakeAt.getTime());
-    }
-    return { changed, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+  /** The machine-config daemon fails on the node, with a reason, until fix(). */
+  async degrade(name: string, reason: string): Promise<void> {
+    await this.twin.patch({ ...kinds.node, name }, { metadata: { annotations: { [MCO_STATE]: "Degraded", [MCO_REASON]: reason, [NODE_FAULT_ANNOTATION]: reason } } });
+  }
+
+  /** The cause is fixed: the daemon's next attempt succeeds (the node stays Degraded until it is done). */
+  async fix(name: string): Promise<void> {
+    await this.twin.patch({ ...kinds.node, name }, { metadata: { annotations: { [NODE_FAULT_ANNOTATION]: null } } });
+  }
+
+  async kataConfig(): Promise<KataConfig | undefined> {
+    return this.twin.get<KataConfig>(kataRef);
+  }
+
+  async node(name: string): Promise<Node> {
+    return (await this.twin.get<Node>({ ...kinds.node, name }))!;
+  }
+
+  async pool(name: string): Promise<MachineConfigPool | undefined> {
+    return this.twin.get<MachineConfigPool>({ ...kinds.machineConfigPool, name });
+  }
+
+  async runtimeClasses(): Promise<string[]> {
+    return (await this.twin.list(kinds.runtimeClass)).map((rc) => rc.metadata.name ?? "").sort();
+  }
+
+  close(): Promise<void> {
+    return this.twin.close();
   }
 }
 
@@ -144,4 +155,10 @@ export function withoutTimes(status: KataConfigStatus): KataConfigStatus {
     ...status,
     conditions: status.conditions?.map(({ lastTransitionTime: _ignored, ...rest }) => rest),
   };
+}
+
+/** The InProgress condition without its time. */
+export function conditionOf(status: KataConfigStatus | undefined): { status: string; reason?: string; message?: string } | undefined {
+  const c = status?.conditions?.find((x) => x.type === "InProgress");
+  return c && { status: c.status, reason: c.reason, message: c.message };
 }

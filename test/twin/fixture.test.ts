@@ -194,9 +194,11 @@ ${events}`;
     await cluster.advance(1_000);
     expect(await state()).toBe("Degraded");
     expect((await cluster.get(node("worker-0")))!.metadata.annotations!["machineconfiguration.openshift.io/reason"]).toBe("failed to drain node");
+    expect((await cluster.get(node("worker-0")))!.metadata.annotations!["twin.pulumi-cluster-runtime.dev/fault"]).toBe("failed to drain node");
     await cluster.advance(90_000);
-    expect(await state()).toBe("Working");
-    expect((await cluster.get(node("worker-0")))!.metadata.annotations!["machineconfiguration.openshift.io/reason"]).toBe("");
+    // Fixed: the fault is gone; the node stays Degraded until the daemon's next attempt is done.
+    expect((await cluster.get(node("worker-0")))!.metadata.annotations).not.toHaveProperty("twin.pulumi-cluster-runtime.dev/fault");
+    expect(await state()).toBe("Degraded");
 
     await cluster.advance(179_999); // 5:59.999
     expect(ready(await cluster.get(node("worker-0")))!.status).toBe("True");

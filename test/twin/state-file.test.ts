@@ -65,7 +65,11 @@ describe("state file", () => {
     expect(Number((await second.apply(cm("b"))).metadata.resourceVersion)).toBeGreaterThan(Number(created.metadata.resourceVersion));
     await second.advance(5 * 60_000);
     const worker = await second.get({ apiVersion: "v1", kind: "Node", name: "worker-0" });
-    expect(worker!.metadata.annotations).toEqual({ "machineconfiguration.openshift.io/state": "Degraded", "machineconfiguration.openshift.io/reason": "disk full" });
+    expect(worker!.metadata.annotations).toEqual({
+      "machineconfiguration.openshift.io/state": "Degraded",
+      "machineconfiguration.openshift.io/reason": "disk full",
+      "twin.pulumi-cluster-runtime.dev/fault": "disk full",
+    });
   });
 
   it("keeps a scaled clock flowing across processes", async () => {

@@ -29,14 +29,12 @@ export interface OperatorSettings extends OperatorTimings {
 
 export function devClusterControllers(settings: OperatorSettings): Controller[] {
   // The twin's operators, plus what kube-controller-manager would do here: the RuntimeClasses a
-  // deleted KataConfig owned go with it.
+  // deleted KataConfig owned go with it, and so do the MachineConfigs of a deleted pool or
+  // ContainerRuntimeConfig.
   const simulated = simulatedOperators(settings).controllers;
-  if (settings.capi !== "upstream") return [...simulated, ownerReferenceCollector([kinds.runtimeClass])];
-  return [
-    ...simulated.filter((c) => c.name !== MACHINE_HEALTH_CHECK_CONTROLLER),
-    workloadAccessController(settings.kubeconfig ?? ""),
-    ownerReferenceCollector([kinds.runtimeClass]),
-  ];
+  const collector = ownerReferenceCollector([kinds.runtimeClass, kinds.machineConfig]);
+  if (settings.capi !== "upstream") return [...simulated, collector];
+  return [...simulated.filter((c) => c.name !== MACHINE_HEALTH_CHECK_CONTROLLER), workloadAccessController(settings.kubeconfig ?? ""), collector];
 }
 
 export const watchedKinds = [
@@ -44,6 +42,8 @@ export const watchedKinds = [
   kinds.node,
   kinds.pod,
   kinds.machineConfigPool,
+  kinds.machineConfig,
+  kinds.containerRuntimeConfig,
   kinds.runtimeClass,
   kinds.cluster,
   kinds.machine,

@@ -12,6 +12,11 @@ import type { ObjectStore } from "./store";
 
 export const mcoStateAnnotation = "machineconfiguration.openshift.io/state";
 export const mcoReasonAnnotation = "machineconfiguration.openshift.io/reason";
+/**
+ * What makes the machine-config daemon fail on a node in the twin: while a node carries it, the
+ * simulated daemon keeps it Degraded with this reason (see provider/kata/rollout-step.ts).
+ */
+export const nodeFaultAnnotation = "twin.pulumi-cluster-runtime.dev/fault";
 
 const name = z.string().min(1, "must not be empty");
 
@@ -52,9 +57,12 @@ export const actionSchemas = {
     reason: z.string().optional(),
     message: z.string().optional(),
   }),
-  /** The machine-config daemon reports the node Degraded with a reason. */
+  /** The machine-config daemon fails on the node: Degraded with the reason, until clearNodeDegraded. */
   markNodeDegraded: z.strictObject({ node: name, reason: name }),
-  /** The machine-config daemon recovers: state back to Working, reason cleared. */
+  /**
+   * The cause is fixed: the daemon's next attempt succeeds. As upstream, the node stays Degraded (old
+   * reason) until that attempt is Done, one node update later.
+   */
   clearNodeDegraded: z.strictObject({ node: name }),
   /** A Machine (cluster.x-k8s.io/v1beta1) reports a terminal failure. */
   setMachineFailure: z
@@ -187,8 +195,8 @@ export function runAction(store: ObjectStore, action: ScheduleAction, at: Date):
     const node = (action.markNodeDegraded ?? action.clearNodeDegraded)!.node;
     if (!store.get(nodeRef(node))) return `${describeRef(nodeRef(node))} not found`;
     const annotations = action.markNodeDegraded
-      ? { [mcoStateAnnotation]: "Degraded", [mcoReasonAnnotation]: action.markNodeDegraded.reason }
-      : { [mcoStateAnnotation]: "Working", [mcoReasonAnnotation]: "" };
+      ? { [mcoStateAnnotation]: "Degraded", [mcoReasonAnnotation]: action.markNodeDegraded.reason, [nodeFaultAnnotation]: action.markNodeDegraded.reason }
+      : { [nodeFaultAnnotation]: null };
     store.patch(nodeRef(node), { metadata: { annotations } });
     return undefined;
   }

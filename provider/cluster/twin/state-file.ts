@@ -22,6 +22,8 @@ export interface TwinState {
   resourceVersion: number;
   schedule: PendingEvent[];
   objects: KubeObject[];
+  /** What each controller remembers between passes (see Controller.memory), by controller name. */
+  controllers?: Record<string, unknown>;
 }
 
 const storedObjectSchema = z.looseObject({
@@ -43,6 +45,7 @@ const stateFileSchema = z.strictObject({
   resourceVersion: z.number().int().nonnegative(),
   schedule: z.array(pendingEventSchema),
   objects: z.array(storedObjectSchema),
+  controllers: z.record(z.string(), z.unknown()).optional(),
 });
 
 export class StateFileError extends Error {

@@ -13,10 +13,10 @@ import type { KubeObject } from "../../k8s/meta";
 import { byKey, relistEvents } from "../relist-diff";
 import { clockStateOf, scaledClockOf, ScaledClock, VirtualClock } from "./clock";
 import { ControllerRunner, storeControllerOf, type Controller, type RunnerLimits, type StoreController } from "./controller-runner";
-import { readFixture, seedFixture, type Fixture } from "./fixture";
+import { FixtureError, readFixture, seedFixture, type Fixture } from "./fixture";
 import { Schedule, scheduleController } from "./schedule";
 import { StateFile, StateFileError, type FileStamp, type TwinState } from "./state-file";
-import type { AdmissionRule } from "../controller";
+import type { AdmissionRule, ControllerMemory, FixtureCheck } from "../controller";
 import { ObjectStore, type AdmissionHook, type StoreEvent } from "./store";
 
 // The twin's mechanism as a ClusterClient: a store with Kubernetes semantics, time, and whatever
@@ -39,6 +39,8 @@ export interface TwinClusterOptions {
   controllers?: Controller[];
   /** Webhooks played by the twin on create, update and delete. */
   admission?: AdmissionRule[];
+  /** Rules a new twin's fixture must follow (the operators' expectations of the cluster); a broken one is refused. */
+  fixtureChecks?: FixtureCheck[];
   /** Twin time of a new state. Default: the wall clock, to the second. */
   startTime?: Date;
   /** The real time a scaled twin follows (tests inject a fake). */
@@ -71,6 +73,9 @@ export class TwinCluster implements ClusterClient {
   private readonly file: StateFile | undefined;
   private fileStamp: FileStamp | undefined;
   private readonly watchers = new Set<Watcher>();
+  /** The controllers that remember something between passes, and what the state holds for others. */
+  private readonly memories = new Map<string, ControllerMemory>();
+  private otherMemories: Record<string, unknown> = {};
   private readonly wall: Clock;
   private readonly log: (message: string) => void;
   private queue: Promise<unknown> = Promise.resolve();
@@ -84,7 +89,7 @@ export class TwinCluster implements ClusterClient {
     this.store = new ObjectStore(() => this.time.now());
     this.runner = new ControllerRunner(this.store, this.time, options.limits);
     this.runner.add(scheduleController(this.schedule, this.log));
-    for (const controller of options.controllers ?? []) this.runner.add(storeControllerOf(controller));
+    for (const controller of options.controllers ?? []) this.addController(controller);
     for (const rule of options.admission ?? []) this.store.registerAdmission(rule.kind, rule.hook);
     this.file = options.stateFile ? new StateFile(resolve(options.stateFile), { timeoutMs: options.lockTimeoutMs }) : undefined;
     this.description = options.stateFile ? `embedded twin at ${options.stateFile}` : "embedded twin in memory";
@@ -164,6 +169,7 @@ export class TwinCluster implements ClusterClient {
    */
   addController(controller: Controller): void {
     this.runner.add(storeControllerOf(controller));
+    if (controller.memory) this.memories.set(controller.name, controller.memory);
   }
 
   /** A controller that works on the store itself (synchronous access, no client). */
@@ -275,7 +281,10 @@ export class TwinCluster implements ClusterClient {
     const clock = this.options.clock;
     if (clock && clock !== "virtual") this.scaled = ScaledClock.startingAt(loadTime, clock.scale, this.wall);
     const fixture = typeof this.options.fixture === "string" ? readFixture(this.options.fixture) : this.options.fixture;
-    if (fixture) seedFixture(this.store, this.schedule, fixture, loadTime);
+    if (!fixture) return;
+    const problems = (this.options.fixtureChecks ?? []).flatMap((check) => check(fixture.objects));
+    if (problems.length > 0) throw new FixtureError(problems.join("\n"));
+    seedFixture(this.store, this.schedule, fixture, loadTime);
   }
 
   /** An existing state keeps its clock unless this process asked for a different one. */
@@ -294,10 +303,27 @@ export class TwinCluster implements ClusterClient {
     const seen = this.watchers.size > 0 && this.initialized && state.resourceVersion !== this.store.resourceVersion ? byKey(this.store.dump().objects, keyOf) : undefined;
     this.store.load({ resourceVersion: state.resourceVersion, objects: state.objects });
     this.schedule.load(state.schedule);
+    this.restoreMemories(state.controllers ?? {});
     this.time.restore(new Date(state.time));
     this.scaled = scaledClockOf(state.clock, this.wall);
     if (!seen) return;
     for (const event of relistEvents(seen, byKey(state.objects, keyOf))) events.push({ type: event.type, object: structuredClone(event.object) });
+  }
+
+  /** The controllers take back what they remembered; what belongs to controllers not here is kept as is. */
+  private restoreMemories(saved: Record<string, unknown>): void {
+    this.otherMemories = {};
+    for (const [name, value] of Object.entries(saved)) if (!this.memories.has(name)) this.otherMemories[name] = value;
+    for (const [name, memory] of this.memories) memory.restore(saved[name]);
+  }
+
+  private savedMemories(): Record<string, unknown> {
+    const saved: Record<string, unknown> = { ...this.otherMemories };
+    for (const [name, memory] of this.memories) {
+      const value = memory.save();
+      if (value !== undefined) saved[name] = value;
+    }
+    return saved;
   }
 
   private async catchUp(): Promise<void> {
@@ -313,12 +339,19 @@ export class TwinCluster implements ClusterClient {
       resourceVersion,
       schedule: this.schedule.dump(),
       objects,
+      controllers: this.savedMemories(),
     };
   }
 
   /** Changes whenever anything the state file holds changes. */
   private fingerprint(): string {
-    return [this.store.resourceVersion, this.time.now().getTime(), this.schedule.version, JSON.stringify(clockStateOf(this.scaled))].join("|");
+    return [
+      this.store.resourceVersion,
+      this.time.now().getTime(),
+      this.schedule.version,
+      JSON.stringify(clockStateOf(this.scaled)),
+      this.memories.size > 0 ? JSON.stringify(this.savedMemories()) : "",
+    ].join("|");
   }
 
   private deliver(events: StoreEvent[]): void {

@@ -6,7 +6,8 @@ import { type ClusterArgs, KataConfig, MachineHealthCheck } from "pulumi-cluster
 // The one Pulumi program the e2e tests run, copied into each test's own directory. Like the
 // quickstart: a KataConfig on the two-workers twin and the workers MachineHealthCheck on the capi
 // twin. settings.json (written by the test) says which of the two exist and on which twin state;
-// maxUnhealthy comes from the stack config so tests change it the way a user would.
+// maxUnhealthy and the KataConfig's logLevel come from the stack config so tests change them the way
+// a user would.
 
 export type EmbeddedArgs = Extract<ClusterArgs, { embedded: unknown }>["embedded"];
 
@@ -22,7 +23,7 @@ const kata =
   settings.kataConfig &&
   new KataConfig("sandboxed", {
     metadata: { name: "example-kataconfig" },
-    spec: { logLevel: "info" },
+    spec: { logLevel: (config.get("logLevel") ?? "info") as "info" },
     cluster: { embedded: settings.kataConfig },
     timeouts: { create: "60m", delete: "60m" },
   });
