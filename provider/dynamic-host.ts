@@ -1,19 +1,28 @@
 import { dynamicProviderGuard } from "./engine-guard";
 import type * as kataHandlers from "./kata/handlers";
 import type { HandlerContext } from "./lifecycle/context";
+import type { CheckResult } from "./lifecycle/inputs";
 import type * as mhcHandlers from "./mhc/handlers";
 
 // The handlers as the Node dynamic provider host calls them. That host has no engine connection:
 // progress goes to stdout, which the engine shows as the stack's messages; it passes no timeouts and
 // its cancel does nothing, so each wait stops by its own limit (the resource's `timeouts` input) or
-// when the engine that started the process goes away (the engine guard).
+// when the engine that started the process goes away (the engine guard). Check also proves a real
+// cluster can be used, and hands the engine its failures in the form it prints safely.
 //
 // Each resource's code, and the cluster backends, load on first use: a provider process that only
 // checks a KataConfig's inputs loads neither MachineHealthCheck's models nor a twin nor a client.
 
 const kata = lazy(() => import("./kata/handlers"));
 const mhc = lazy(() => import("./mhc/handlers"));
+const reachable = lazy(() => import("./lifecycle/reachable"));
 const connect: HandlerContext["connect"] = async (target) => (await import("./wiring/connect")).connect(target);
+
+/** A check result as the engine gets it: a real cluster proved usable, failures path-first. */
+async function engineCheck(result: CheckResult): Promise<CheckResult> {
+  const { checkClusterReachable, checkResultForEngine } = await reachable();
+  return checkResultForEngine(await checkClusterReachable(context, result));
+}
 
 const guard = dynamicProviderGuard();
 
@@ -42,7 +51,7 @@ type MhcOutputs = mhcHandlers.MachineHealthCheckOutputs;
 
 export const providers = {
   kataConfig: {
-    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.check(olds, news)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => engineCheck(handlers.check(olds, news))),
     diff: (id: string, olds: Record<string, unknown>, news: Record<string, unknown>) => kata().then((handlers) => handlers.diff(id, olds, news)),
     create: tracked((inputs: KataInputs) => kata().then((handlers) => handlers.create(context, inputs))),
     read: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.read(context, id, props))),
@@ -50,7 +59,7 @@ export const providers = {
     delete: tracked((id: string, props: KataOutputs) => kata().then((handlers) => handlers.remove(context, id, props))),
   },
   machineHealthCheck: {
-    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().then((handlers) => handlers.check(olds, news)),
+    check: (olds: Record<string, unknown>, news: Record<string, unknown>) => mhc().then((handlers) => engineCheck(handlers.check(olds, news))),
     diff: tracked((id: string, olds: MhcOutputs, news: MhcInputs) => mhc().then((handlers) => handlers.diff(context, id, olds, news))),
     create: tracked((inputs: MhcInputs) => mhc().then((handlers) => handlers.create(context, inputs))),
     read: tracked((id: string, props: MhcOutputs) => mhc().then((handlers) => handlers.read(context, id, props))),

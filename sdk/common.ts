@@ -11,7 +11,8 @@ export function metadataWithName<M extends { name?: string }>(metadata: DeepInpu
 /** A cluster given by kubeconfig is a secret, in the inputs and so in the outputs and state. */
 export function clusterInput(cluster: DeepInput<ClusterArgs> | undefined): pulumi.Input<ClusterArgs> | undefined {
   if (cluster === undefined) return undefined;
-  return pulumi.output(cluster).apply((c) => (c && "kubeconfig" in c && c.kubeconfig ? pulumi.secret(c) : c) as ClusterArgs);
+  // Whatever a JavaScript or YAML program passes (a number, a string) reaches check, which says what is wrong.
+  return pulumi.output(cluster).apply((c) => (c && typeof c === "object" && "kubeconfig" in c && c.kubeconfig ? pulumi.secret(c) : c) as ClusterArgs);
 }
 
 /** Which stack made an object: lets an interrupted run take over its own object, and only that. */

@@ -28,6 +28,17 @@ export interface WatchHandle {
   close(): void;
 }
 
+/** Something a handler is about to do, for a check of the user's rights before it changes anything. */
+export interface AccessNeed {
+  /** The RBAC verb: get, list, watch, create, patch, delete. */
+  verb: string;
+  apiVersion: string;
+  kind: string;
+  /** For a namespaced kind: the namespace (unset: all namespaces). */
+  namespace?: string;
+  subresource?: string;
+}
+
 export interface ClusterClient {
   /** Where the client points, for messages: "embedded twin at .state/twin.json", "cluster https://... (context x)". */
   readonly description: string;
@@ -46,6 +57,16 @@ export interface ClusterClient {
   /** Events for objects of ref's kind (only the named one when ref.name is set), from now on. */
   watch(ref: ObjectRef, onEvent: (event: WatchEvent) => void): Promise<WatchHandle>;
   close(): Promise<void>;
+  /**
+   * Who the cluster takes the client's user for ("user alice"), when it can say: for messages. A real
+   * API server is asked once; the call also proves the server is reachable and accepts the credentials.
+   */
+  identity?(): Promise<string | undefined>;
+  /**
+   * Throw a Forbidden ClusterError naming every need the user may not do (verb, resource, namespace,
+   * identity) and how to grant it. The twin has no RBAC and leaves this out.
+   */
+  requireAccess?(needs: AccessNeed[], what: string): Promise<void>;
 }
 
 export function refOf(object: KubeObject): ObjectRef {

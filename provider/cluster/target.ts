@@ -2,6 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { goDurationSchema } from "../k8s/duration";
+import { quoted } from "../k8s/quote";
+import { readFixture } from "./twin/fixture";
 
 // Which cluster a resource acts on. Choosing the embedded twin is explicit; with nothing chosen we
 // use the ambient kubeconfig the way @pulumi/kubernetes does, and never fall back to the twin.
@@ -27,10 +29,27 @@ export const kubeconfigTargetSchema = z.strictObject({
 });
 export type KubeconfigTarget = z.infer<typeof kubeconfigTargetSchema>;
 
-export const clusterTargetSchema = z.union([z.strictObject({ embedded: embeddedTargetSchema.meta({ description: "The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster." }) }), kubeconfigTargetSchema], {
+const embeddedClusterSchema = z.strictObject({ embedded: embeddedTargetSchema.meta({ description: "The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster." }) });
+
+export const clusterTargetSchema = z.union([embeddedClusterSchema, kubeconfigTargetSchema], {
   error: 'must be { embedded: { fixture } } for the embedded twin, or { kubeconfig?, context? } for a real cluster',
 });
 export type ClusterTarget = z.infer<typeof clusterTargetSchema>;
+
+/**
+ * The schema to check a `cluster` input with: the alternative its keys say is meant, so that every
+ * problem inside it is reported (zod's union reports the other alternative's complaint when the meant
+ * one has a wrong type: { embedded: { virtualTime: "yes" } } came out as "embedded is not a known field").
+ */
+export function clusterSchemaFor(value: unknown): z.ZodType<ClusterTarget> {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const real = keys.includes("kubeconfig") || keys.includes("context");
+    if (keys.includes("embedded") && !real) return embeddedClusterSchema;
+    if (real && !keys.includes("embedded")) return kubeconfigTargetSchema;
+  }
+  return clusterTargetSchema;
+}
 
 /**
  * The provider plugin's configuration (`cluster-runtime:kubeconfig` in stack config, or the inputs of an
@@ -73,11 +92,73 @@ function findPackageRoot(from: string): string {
 
 /** A fixture path as given, relative to the program's directory, else one the package ships. */
 export function resolveFixture(fixture: string, cwd = process.cwd()): string {
+  const { found, candidates } = findFixture(fixture, cwd);
+  if (!found) throw new Error(`cluster.embedded.fixture: no fixture file ${quoted(fixture)} (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+function findFixture(fixture: string, cwd: string): { found?: string; candidates: string[] } {
   const names = /\.ya?ml$/.test(fixture) ? [fixture] : [fixture, `${fixture}.yaml`];
   const candidates = names.flatMap((name) => [path.resolve(cwd, name), path.resolve(packageRoot(), name), path.resolve(packageRoot(), "fixtures", name)]);
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new Error(`cluster.embedded.fixture: no fixture file "${fixture}" (looked in ${candidates.join(", ")})`);
-  return found;
+  return found ? { found, candidates } : { candidates };
+}
+
+const checkedFixtures = new Map<string, string | undefined>();
+
+/**
+ * Why `cluster.embedded.fixture` cannot be used, or undefined. A fixture is a file inside the program's
+ * directory or one the package ships (links followed), and a fixture: a program's input never makes
+ * the provider read, and echo in its errors, some other file of the machine.
+ */
+export function fixtureProblem(fixture: string, cwd = process.cwd()): string | undefined {
+  const { found, candidates } = findFixture(fixture, cwd);
+  if (!found) return `no fixture file ${quoted(fixture)} (looked in ${candidates.join(", ")})`;
+  let real: string;
+  let stat: fs.Stats;
+  try {
+    real = fs.realpathSync(found);
+    stat = fs.statSync(real);
+  } catch (error) {
+    return `the fixture file ${found} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  const shipped = path.join(packageRoot(), "fixtures");
+  if (!within(real, realDir(cwd)) && !within(real, realDir(shipped))) {
+    return `must be a file inside the program's directory (${cwd}) or a fixture the package ships (${shippedFixtures(shipped)}); ${quoted(fixture)} is ${real}`;
+  }
+  if (!stat.isFile()) return `${real} is not a file`;
+  const key = `${real}:${stat.size}:${stat.mtimeMs}`;
+  if (!checkedFixtures.has(key)) {
+    let problem: string | undefined;
+    try {
+      readFixture(real);
+    } catch (error) {
+      problem = `is not a fixture the twin can load: ${(error as Error).message}`;
+    }
+    checkedFixtures.set(key, problem);
+  }
+  return checkedFixtures.get(key);
+}
+
+function within(file: string, dir: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+}
+
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+function shippedFixtures(dir: string): string {
+  try {
+    return fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => `fixtures/${f}`).join(", ");
+  } catch {
+    return "none found";
+  }
 }
 
 export function defaultStateFile(target: EmbeddedTarget, cwd = process.cwd()): string {

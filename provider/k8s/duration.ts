@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quoted } from "./quote";
 
 // Go durations as Kubernetes serializes metav1.Duration: "300s", "5m", "1h30m", "1.5h", "0".
 // Parsing follows time.ParseDuration; formatting follows time.Duration.String, because upstream
@@ -16,6 +17,9 @@ const unitMs: Record<string, number> = {
 };
 
 const segment = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+
+/** The longest Go duration, 2562047h47m16.854775807s, in milliseconds. */
+export const MAX_GO_DURATION_MS = 9_223_372_036_854.775;
 
 /** Milliseconds of a Go duration string, or undefined if it is not one. */
 export function parseGoDuration(text: string): number | undefined {
@@ -35,6 +39,8 @@ export function parseGoDuration(text: string): number | undefined {
     total += Number(match[1]) * unitMs[match[2]!]!;
     rest = rest.slice(match[0].length);
   }
+  // time.ParseDuration refuses what does not fit in an int64 of nanoseconds (about 292 years).
+  if (total > MAX_GO_DURATION_MS) return undefined;
   return sign * total;
 }
 
@@ -66,8 +72,13 @@ export const notNegative: DurationRule = (ms) => (ms < 0 ? "must not be negative
 /** Why `text` is refused as a Go duration under `rule` (default: not negative), or undefined. */
 export function goDurationProblem(text: string, rule: DurationRule = notNegative): string | undefined {
   const ms = parseGoDuration(text);
-  const problem = ms === undefined ? 'must be a Go duration like "300s", "5m" or "1h30m"' : rule(ms);
-  return problem === undefined ? undefined : `${problem}; got ${JSON.stringify(text)}`;
+  const problem =
+    ms !== undefined
+      ? rule(ms)
+      : /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/.test(text)
+        ? "is longer than the longest Go duration (2562047h, about 292 years)"
+        : 'must be a Go duration like "300s", "5m" or "1h30m"';
+  return problem === undefined ? undefined : `${problem}; got ${quoted(text)}`;
 }
 
 /** The one schema of a Go duration string, for every input and file that takes one. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { quoted } from "./quote";
 
 // Label selectors (metav1.LabelSelector) and label syntax, as the API server validates them.
 
@@ -11,10 +12,10 @@ export function labelKeyProblem(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !dnsSubdomain.test(prefix))) {
-    return `label key "${key}" has an invalid prefix: it must be a DNS subdomain of at most 253 characters`;
+    return `label key ${quoted(key)} has an invalid prefix: it must be a DNS subdomain of at most 253 characters`;
   }
   if (name.length === 0 || name.length > 63 || !nameSegment.test(name)) {
-    return `label key "${key}" is invalid: the name part must be 1 to 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+    return `label key ${quoted(key)} is invalid: the name part must be 1 to 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
   }
   return undefined;
 }
@@ -23,7 +24,7 @@ export function labelKeyProblem(key: string): string | undefined {
 export function labelValueProblem(value: string): string | undefined {
   if (value === "") return undefined;
   if (value.length > 63 || !nameSegment.test(value)) {
-    return `label value "${value}" is invalid: at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+    return `label value ${quoted(value)} is invalid: at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
   }
   return undefined;
 }
@@ -32,6 +33,21 @@ export const labelMapSchema = z.record(z.string(), z.string()).superRefine((labe
   for (const [key, value] of Object.entries(labels)) {
     const problem = labelKeyProblem(key) ?? labelValueProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem, path: [key] });
+  }
+});
+
+/** The API server's limit on all of an object's annotations together (keys and values). */
+export const TOTAL_ANNOTATION_BYTES = 256 * 1024;
+
+export const annotationMapSchema = z.record(z.string(), z.string()).superRefine((annotations, ctx) => {
+  let total = 0;
+  for (const [key, value] of Object.entries(annotations)) {
+    const problem = labelKeyProblem(key)?.replace(/^label key/, "annotation key");
+    if (problem) ctx.addIssue({ code: "custom", message: problem, path: [key] });
+    total += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (total > TOTAL_ANNOTATION_BYTES) {
+    ctx.addIssue({ code: "custom", message: `must be at most ${TOTAL_ANNOTATION_BYTES} bytes in total (keys and values), as the API server requires; got ${total}` });
   }
 });
 
@@ -50,6 +66,11 @@ export const labelSelectorRequirementSchema = z
   .superRefine((req, ctx) => {
     const problem = labelKeyProblem(req.key);
     if (problem) ctx.addIssue({ code: "custom", message: problem, path: ["key"] });
+    // The API server holds each value to the label value syntax: "a,b" or "x)" would break the selector.
+    req.values?.forEach((value, i) => {
+      const valueProblem = labelValueProblem(value);
+      if (valueProblem) ctx.addIssue({ code: "custom", message: valueProblem, path: ["values", i] });
+    });
     const count = req.values?.length ?? 0;
     if ((req.operator === "In" || req.operator === "NotIn") && count === 0) {
       ctx.addIssue({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { labelMapSchema } from "./labels";
+import { annotationMapSchema, labelMapSchema } from "./labels";
 
 // ObjectMeta and conditions: the parts the semantics read. Schemas are loose (unknown fields kept),
 // because objects read from a cluster carry far more than we model.
@@ -52,7 +52,7 @@ export function declaredMetaSchema(scope: "Cluster" | "Namespaced") {
       ? namespaceNameSchema.optional().meta({ description: "The object's namespace. Default: default." })
       : z.undefined({ error: "must not be set: the object is cluster-scoped" }).optional(),
     labels: labelMapSchema.optional().meta({ description: "Labels of the object." }),
-    annotations: z.record(z.string(), z.string()).optional().meta({ description: "Annotations of the object." }),
+    annotations: annotationMapSchema.optional().meta({ description: "Annotations of the object." }),
   });
 }
 

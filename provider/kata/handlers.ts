@@ -5,7 +5,8 @@ import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
 import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
-import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
+import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
+import { kataAccess } from "./access";
 import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECHECK_MS, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
 import {
   type ContainerRuntimeConfig,
@@ -19,7 +20,7 @@ import {
 } from "./model";
 import { inProgressCondition, reasons } from "./operator-step";
 import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
-import { KataProgress } from "./progress";
+import { KataProgress, report } from "./progress";
 import { validateKataConfig } from "./validate";
 
 // The KataConfig resource's handlers, written once against ClusterClient.
@@ -49,6 +50,7 @@ export function diff(_id: string, olds: Record<string, unknown>, news: Record<st
 
 export async function create(context: HandlerContext, inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
   return withCluster(context, inputs, KATA_KIND, async (call) => {
+    await requireAccess(call, kataAccess.create);
     await refuseForeignKataConfig(call, inputs);
     const outs = await followInstall(context, call, inputs, "create");
     return { id: nameOf(inputs), outs };
@@ -57,6 +59,7 @@ export async function create(context: HandlerContext, inputs: KataConfigInputs):
 
 export async function update(context: HandlerContext, id: string, _olds: KataConfigOutputs, news: KataConfigInputs): Promise<{ outs: KataConfigOutputs }> {
   return withCluster(context, news, KATA_KIND, async (call) => {
+    await requireAccess(call, kataAccess.update);
     return { outs: await followInstall(context, call, news, "update", id) };
   });
 }
@@ -78,7 +81,9 @@ export async function read(context: HandlerContext, id: string, props: KataConfi
 }
 
 export async function remove(context: HandlerContext, id: string, props: KataConfigOutputs): Promise<void> {
-  await withCluster(context, props, KATA_KIND, async ({ client, progress: say }) => {
+  await withCluster(context, props, KATA_KIND, async (call) => {
+    const { client, progress: say } = call;
+    await requireAccess(call, kataAccess.delete);
     const ref = { ...kinds.kataConfig, name: id };
     const existing = await client.get<KataConfig>(ref);
     if (!existing) return say.line("already removed from the cluster");
@@ -99,11 +104,11 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
       },
       evaluate: async (object): Promise<WaitVerdict<void>> => {
         if (!object) {
-          for (const line of progress.removed()) say.line(line);
+          report(progress.removed(), say);
           return { state: "done", value: undefined };
         }
         const kataConfig = object as KataConfig;
-        for (const line of progress.observe(kataConfig.status)) say.line(line);
+        report(progress.observe(kataConfig.status), say);
         const blocked = inProgressCondition(kataConfig.status)?.reason === reasons.blocked;
         const [nodes, pods] = await Promise.all([client.list<Node>(kinds.node), blocked ? client.list<Pod>(kinds.pod) : Promise.resolve([])]);
         // One nudge per blocked status: the operator's next status (or a new block) is a new one.
@@ -133,6 +138,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
   let last: KataConfig | undefined;
   let expected: InstallExpectation | undefined;
   let note: string | undefined;
+  let applied = false;
   try {
     await waitFor({
       client,
@@ -151,6 +157,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
           if (before) progress.observe(before.status); // lines for what changes from here on
         }
         await client.apply(desiredObject(inputs));
+        applied = true;
         expected = expectation(inputs.spec, pools, crioConfig, client.clock.now().getTime());
         const rolling = expected.renderedBefore ? `; the new CRI-O log level (${expected.logLevel}) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)` : "";
         say.line(`applied to ${client.description}; following the nodes${rolling}`);
@@ -165,7 +172,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
           const live = await client.get<KataConfig>(ref);
           if (live?.status || live?.metadata.finalizers?.length) return { state: "waiting", progress: "the operator has taken the KataConfig" };
         }
-        for (const line of progress.observe(last.status)) say.line(line);
+        report(progress.observe(last.status), say);
         const [nodes, pools, crioConfig, runtimeClasses] = await Promise.all([
           client.list<Node>(kinds.node),
           client.list<MachineConfigPool>(kinds.machineConfigPool),
@@ -193,6 +200,8 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       },
     });
   } catch (error) {
+    // Refused before the object was written (no right, the webhook, another stack's): nothing to keep.
+    if (!applied && operation === "create") throw error;
     // Keep what exists in state so the next `pulumi up` resumes with an update.
     const outs = outputsOf(inputs, last);
     throw new PartialStateError(`${(error as Error).message}`, id, { ...outs, [PROVIDER_KEY]: inputs[PROVIDER_KEY] });

@@ -1,6 +1,8 @@
 import type { KataConfigStatus, KataNodeList } from "./model";
 import { kataNodeLists } from "./model";
 import { inProgressCondition } from "./operator-step";
+import type { BudgetedProgress } from "../lifecycle/progress-budget";
+import { someNames } from "../lifecycle/progress-budget";
 
 // Progress lines for a KataConfig: one per change of a node's state or of the InProgress
 // condition, never one per poll ("worker-1: installing (1/2 ready)").
@@ -91,8 +93,20 @@ export class KataProgress {
     const parts = [condition ? `InProgress ${condition.status}${condition.reason ? `/${condition.reason}` : ""}` : "no status yet"];
     if (kataNodes) {
       parts.push(`${kataNodes.readyNodeCount}/${kataNodes.nodeCount} nodes ready`);
-      for (const list of kataNodeLists) if (list !== "installed" && kataNodes[list]?.length) parts.push(`${words[list]}: ${kataNodes[list]!.join(", ")}`);
+      for (const list of kataNodeLists) if (list !== "installed" && kataNodes[list]?.length) parts.push(`${words[list]}: ${someNames(kataNodes[list]!)}`);
     }
     return parts.join("; ");
+  }
+}
+
+/**
+ * Hand observed lines to the host: a node's transition is an item (held back when there are many;
+ * a failed node never is), the InProgress condition and everything else a line of its own.
+ */
+export function report(lines: string[], say: BudgetedProgress): void {
+  const failed = [words.failedToInstall, words.failedToUninstall].map((word) => `: ${word} (`);
+  for (const line of lines) {
+    if (line.startsWith("InProgress ")) say.line(line);
+    else say.item(line, failed.some((f) => line.includes(f)));
   }
 }

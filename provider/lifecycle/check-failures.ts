@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { propertyPath } from "../k8s/property-path";
+import { clipped, quoted } from "../k8s/quote";
 
 // Validation failures in the user's terms: the property path as Pulumi shows it and a sentence that
 // names the rule. One wording for every resource; a resource adds what its fields are for.
@@ -27,6 +28,16 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, guide: 
   return { ok: false, failures: failuresOfIssues(result.error.issues, guide) };
 }
 
+/**
+ * The failures as the engine should get them: the property path leads the reason and the property
+ * field stays empty. The engine prints a failure's property as "property <p> value <v>", looking <p> up
+ * among the top-level inputs: a nested path shows as "value {<nil>}", and a top-level one prints the
+ * whole value, a secret kubeconfig or a pasted megabyte included. Each line is cut to a readable length.
+ */
+export function failuresForEngine(failures: CheckFailure[]): CheckFailure[] {
+  return failures.map((f) => ({ property: "", reason: clipped(f.property ? `${f.property}: ${f.reason}` : f.reason) }));
+}
+
 /** One line per failure, for error messages outside the engine's check path. */
 export function describeFailures(failures: CheckFailure[]): string {
   return failures.map((f) => `${f.property}: ${f.reason}`).join("\n");
@@ -49,6 +60,7 @@ const expectedText: Record<string, string> = {
   int: "a whole number",
   number: "a number",
   object: "an object",
+  record: "an object",
   array: "a list",
   boolean: "true or false",
   string: "a string",
@@ -88,7 +100,7 @@ function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
-  return JSON.stringify(value);
+  return quoted(value);
 }
 
 /** Case-insensitive Levenshtein distance, for typo hints. */

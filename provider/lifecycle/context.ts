@@ -6,8 +6,13 @@ import type { ClusterTarget } from "../cluster/target";
 // the engine can cancel an operation or set its time limit.
 
 export interface Progress {
-  /** A line about the resource: "worker-1: installing (0/2 ready)". */
+  /** A line about the resource: "applied; following the nodes", "InProgress True (Installing)". Always shown. */
   line(text: string): void;
+  /**
+   * A line about one of many items: "worker-1: installing (0/2 ready)". The handlers' progress holds
+   * some back when there are many (lifecycle/progress-budget); `important` ones (a failure) always pass.
+   */
+  item?(text: string, important?: boolean): void;
   /** What the resource waits for now, replaced by the next status (a host without such a channel drops it). */
   status?(text: string): void;
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { clusterIdentity, type ClusterTarget, clusterTargetSchema } from "../cluster/target";
+import { clusterIdentity, clusterSchemaFor, type ClusterTarget, clusterTargetSchema, embeddedTargetSchema, fixtureProblem, isEmbedded } from "../cluster/target";
 import { type CheckFailure, validate, type Validated } from "./check-failures";
 import { timeoutsSchema } from "./timeouts";
 import { propertyPath } from "../k8s/property-path";
@@ -66,11 +66,19 @@ export function checkInputs(news: Record<string, unknown>, validateDeclaration: 
   const { [PROVIDER_KEY]: _provider, ...inputs } = news;
   const { value, unknownPaths } = withoutUnknowns(inputs);
   const { cluster, timeouts, owner, ...declaration } = value as Record<string, unknown>;
-  const failures = [
-    ...failuresOf(validate(commonInputsSchema, { cluster, timeouts, owner }, { knownFields: { timeouts: Object.keys(timeoutsSchema.shape) } })),
-    ...failuresOf(validateDeclaration(declaration)),
-  ];
+  const common = validate(commonInputsSchema.extend({ cluster: clusterSchemaFor(cluster).optional() }), { cluster, timeouts, owner }, {
+    knownFields: { timeouts: Object.keys(timeoutsSchema.shape), "cluster.embedded": Object.keys(embeddedTargetSchema.shape) },
+  });
+  const failures = [...failuresOf(common), ...failuresOf(validateDeclaration(declaration)), ...clusterFailures(cluster)];
   return { inputs: news, failures: dropFailuresOnUnknowns(failures, unknownPaths) };
+}
+
+/** What the cluster input names must be usable: an embedded twin's fixture file (read at check, so at preview). */
+function clusterFailures(cluster: unknown): CheckFailure[] {
+  const embedded = cluster && typeof cluster === "object" && isEmbedded(cluster as ClusterTarget) ? (cluster as { embedded?: { fixture?: unknown } }).embedded : undefined;
+  const fixture = embedded && typeof embedded === "object" ? embedded.fixture : undefined;
+  const problem = typeof fixture === "string" && fixture !== "" ? fixtureProblem(fixture) : undefined;
+  return problem ? [{ property: "cluster.embedded.fixture", reason: problem }] : [];
 }
 
 function failuresOf(result: Validated<unknown>): CheckFailure[] {

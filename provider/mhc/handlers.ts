@@ -9,7 +9,8 @@ import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, d
 import { timeoutMs } from "../lifecycle/timeouts";
 import { containsUnknown } from "../lifecycle/unknowns";
 import { waitFor } from "../lifecycle/wait";
-import { type ClusterCall, withCluster } from "../lifecycle/with-cluster";
+import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
+import { mhcAccess } from "./access";
 import { type Evaluation, evaluateMachineHealthCheck } from "./evaluate";
 import { describePolicyImpact } from "./impact";
 import {
@@ -67,6 +68,7 @@ export async function diff(context: HandlerContext, _id: string, olds: MachineHe
 export async function create(context: HandlerContext, inputs: MachineHealthCheckInputs): Promise<{ id: string; outs: MachineHealthCheckOutputs }> {
   return withCluster(context, inputs, KIND, async (call) => {
     const { client, label } = call;
+    await requireAccess(call, mhcAccess(refOf(inputs).namespace).create);
     const existing = await client.get<MachineHealthCheck>(refOf(inputs));
     const owner = existing?.metadata.annotations?.[OWNER_ANNOTATION];
     if (existing && owner !== inputs.owner) {
@@ -77,7 +79,10 @@ export async function create(context: HandlerContext, inputs: MachineHealthCheck
 }
 
 export async function update(context: HandlerContext, id: string, _olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<{ outs: MachineHealthCheckOutputs }> {
-  return withCluster(context, news, KIND, async (call) => ({ outs: await applyAndObserve(context, call, news, "update", id) }));
+  return withCluster(context, news, KIND, async (call) => {
+    await requireAccess(call, mhcAccess(refOf(news).namespace).update);
+    return { outs: await applyAndObserve(context, call, news, "update", id) };
+  });
 }
 
 /**
@@ -101,8 +106,10 @@ export async function read(context: HandlerContext, id: string, props: MachineHe
 }
 
 export async function remove(context: HandlerContext, _id: string, props: MachineHealthCheckOutputs): Promise<void> {
-  await withCluster(context, props, KIND, async ({ client, label }) => {
+  await withCluster(context, props, KIND, async (call) => {
+    const { client, label } = call;
     const ref = refOf(props);
+    await requireAccess(call, mhcAccess(ref.namespace).delete);
     if (!(await client.delete(ref))) return;
     await waitFor({
       client,

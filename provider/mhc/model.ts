@@ -3,6 +3,7 @@ import { kinds } from "../k8s/api-types";
 import { type DurationRule, goDurationProblem, goDurationSchema } from "../k8s/duration";
 import { isEmptySelector, labelSelectorSchema } from "../k8s/labels";
 import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";
+import { quoted } from "../k8s/quote";
 
 // Cluster API v1beta1 objects as JSON, with the upstream field names. Two kinds of schema live here:
 // - "declared" schemas for what a user writes (strict, so typos are refused, every webhook rule checked);
@@ -114,7 +115,7 @@ function goAtoi(text: string): number | undefined {
 /** "[3-5]" → { min: 3, max: 5 }, or a sentence saying what is wrong with it (for `check`). */
 export function parseUnhealthyRange(text: string): { min: number; max: number } | { problem: string } {
   if (!unhealthyRangePattern.test(text)) {
-    return { problem: `must look like "[min-max]" with whole numbers, like "[3-5]"; got ${JSON.stringify(text)}` };
+    return { problem: `must look like "[min-max]" with whole numbers, like "[3-5]"; got ${quoted(text)}` };
   }
   const [min, max] = text.slice(1, -1).split("-").map(Number) as [number, number];
   if (min > maxUint32 || max > maxUint32) {
@@ -169,7 +170,7 @@ export function conditionTimeoutProblem(text: string): string | undefined {
 const nonEmptyString = (what: string) => z.string().min(1, { error: `must not be empty: ${what}` }).meta({ description: `${what[0]!.toUpperCase()}${what.slice(1)}.` });
 
 const maxUnhealthyProblem = (issue: { input?: unknown }) =>
-  `must be a whole number or a percentage ending in "%", like 2 or "40%"; got ${JSON.stringify(issue.input)}`;
+  `must be a whole number or a percentage ending in "%", like 2 or "40%"; got ${quoted(issue.input)}`;
 
 export const maxUnhealthySchema = z.union(
   [

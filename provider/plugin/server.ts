@@ -1,10 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as grpcTypes from "@grpc/grpc-js";
-import { type ClusterTarget, packageRoot } from "../cluster/target";
+import { type ClusterTarget, isEmbedded, packageRoot } from "../cluster/target";
+import { failuresForEngine } from "../lifecycle/check-failures";
 import type { HandlerContext, Progress } from "../lifecycle/context";
 import { PartialStateError } from "../lifecycle/errors";
 import { ownerKeyOf, type PropertyChange } from "../lifecycle/inputs";
+import { checkClusterReachable, checkResultForEngine } from "../lifecycle/reachable";
 import { isUnknown } from "../lifecycle/unknowns";
 import { connect } from "../wiring/connect";
 import { checkConfig, diffConfig, kubeconfigOf, targetOf } from "./config";
@@ -91,7 +93,7 @@ export class ProviderPlugin {
     const news = fromStruct(request.getNews());
     const known = Object.fromEntries(Object.entries(news).filter(([, value]) => !isUnknown(value)));
     const inputs = { ...news, ...(typeof reveal(news.kubeconfig) === "string" ? { kubeconfig: secret(reveal(news.kubeconfig)) } : {}) };
-    return new providerProto.CheckResponse().setInputs(toStruct(inputs)).setFailuresList(checkConfig(known).map(checkFailure));
+    return new providerProto.CheckResponse().setInputs(toStruct(inputs)).setFailuresList(failuresForEngine(checkConfig(known)).map(checkFailure));
   }
 
   private async diffConfig(request: providerProto.DiffRequest): Promise<providerProto.DiffResponse> {
@@ -127,8 +129,17 @@ export class ProviderPlugin {
   private async check(request: providerProto.CheckRequest): Promise<providerProto.CheckResponse> {
     const { resource, urn } = this.resourceOf(request.getUrn());
     const news = withDefaults(fromStruct(request.getNews()), urn, resource);
-    const result = resource.check(reveal(fromStruct(request.getOlds())) as JsonObject, reveal(news) as JsonObject);
-    return new providerProto.CheckResponse().setInputs(toStruct(conceal(news, secretKeys(news)))).setFailuresList(result.failures.map(checkFailure));
+    const plain = reveal(news) as JsonObject;
+    return this.operate(request.getUrn(), [plain], new Set(), 0, async (context) => {
+      const checked = resource.check(reveal(fromStruct(request.getOlds())) as JsonObject, plain);
+      // As the dynamic host: a real cluster proved usable (the configured one for a resource that names
+      // none), a twin never opened at check; failures path-first, so the engine never prints a value.
+      const configured = targetOf(this.config);
+      const probe = checked.inputs.cluster === undefined && isEmbedded(configured) ? { ...checked, inputs: { ...checked.inputs, cluster: configured } } : checked;
+      const { failures } = checkResultForEngine(await checkClusterReachable(context.handler, probe));
+      const safe = failures.map((f) => ({ property: f.property, reason: context.hide(f.reason) }));
+      return new providerProto.CheckResponse().setInputs(toStruct(conceal(news, secretKeys(news)))).setFailuresList(safe.map(checkFailure));
+    });
   }
 
   private async diff(request: providerProto.DiffRequest): Promise<providerProto.DiffResponse> {
@@ -210,7 +221,7 @@ export class ProviderPlugin {
    * none); an error goes back as the engine takes it (partial state when the object exists, secrets
    * and kubeconfigs taken out); the messages logged are delivered before the answer.
    */
-  private async operate<T>(urn: string, bags: JsonObject[], keys: Set<string>, timeoutSeconds: number, body: (context: { handler: HandlerContext; progress: Progress }) => Promise<T>): Promise<T> {
+  private async operate<T>(urn: string, bags: JsonObject[], keys: Set<string>, timeoutSeconds: number, body: (context: { handler: HandlerContext; progress: Progress; hide: (text: string) => string }) => Promise<T>): Promise<T> {
     const operation = new AbortController();
     this.running.add(operation);
     const kubeconfigs = [kubeconfigOf(this.config), ...bags.map((bag) => (holdsKubeconfig(bag.cluster) ? (bag.cluster as { kubeconfig: string }).kubeconfig : undefined))].filter(
@@ -225,7 +236,7 @@ export class ProviderPlugin {
       ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),
     };
     try {
-      return await body({ handler, progress });
+      return await body({ handler, progress, hide });
     } catch (error) {
       throw rpcError(error, hide, keys);
     } finally {

@@ -57,7 +57,7 @@ describe("requests to a busy server", () => {
     const error = await client.list(configMaps).catch((e: unknown) => e);
 
     expect(isClusterError(error, "Unreachable")).toBe(true);
-    expect((error as Error).message).toContain(`the Kubernetes API server of cluster ${url} (context fake) could not be reached for 300ms (ECONNREFUSED)`);
+    expect((error as Error).message).toContain(`the Kubernetes API server of cluster ${url} (context fake) did not answer in 300ms of trying (ECONNREFUSED: nothing listens on that port)`);
     await client.close();
   });
 });
@@ -146,6 +146,85 @@ describe("watch", () => {
     expect(delays).toEqual([100, 200, 400, 800]);
     expect(events[0]?.object.metadata.name).toBe("late");
     watch.close();
+    await client.close();
+  });
+});
+
+describe("a server that cannot be used", () => {
+  it("never answered: gives up at the first-contact limit, not the unreachable limit", async () => {
+    server = await startFakeApiServer(() => undefined);
+    const client = await server.client({ unreachableLimitMs: 600_000, firstContactLimitMs: 300 });
+    await server.close();
+    server = undefined;
+
+    const error = await client.list(configMaps).catch((e: unknown) => e);
+
+    expect(isClusterError(error, "Unreachable")).toBe(true);
+    expect((error as Error).message).toMatch(/did not answer in 300ms of trying \(ECONNREFUSED: nothing listens on that port\)/);
+    await client.close();
+  });
+
+  it("answered once: a later outage is ridden out up to the unreachable limit", async () => {
+    let down = false;
+    server = await startFakeApiServer((_exchange, request, response) => {
+      if (down) return void request.socket.destroy();
+      json(response, 200, list([], "1"));
+    });
+    const client = await server.client({ unreachableLimitMs: 60_000, firstContactLimitMs: 100 });
+    await client.list(configMaps);
+    down = true;
+    setTimeout(() => (down = false), 600); // longer than the first-contact limit
+
+    expect(await client.list(configMaps)).toEqual([]);
+    await client.close();
+  });
+});
+
+describe("a user without the rights", () => {
+  const refusal = 'kataconfigs.kataconfiguration.openshift.io "example" is forbidden: User "alice" cannot create resource "kataconfigs" in API group "kataconfiguration.openshift.io" at the cluster scope';
+  const whoAmI = { kind: "SelfSubjectReview", status: { userInfo: { username: "alice", groups: ["platform", "system:authenticated"] } } };
+
+  it("a 403 names the verb the server checked (create, for an apply), the identity, and what to grant", async () => {
+    server = await startFakeApiServer((exchange, _request, response) => {
+      if (exchange.path.endsWith("/selfsubjectreviews")) return json(response, 201, whoAmI);
+      json(response, 403, { kind: "Status", code: 403, reason: "Forbidden", message: refusal });
+    });
+    const client = await server.client();
+
+    const error = await client.apply({ ...kinds.kataConfig, metadata: { name: "example" }, spec: {} }).catch((e: unknown) => e);
+
+    expect(isClusterError(error, "Forbidden")).toBe(true);
+    const message = (error as Error).message;
+    expect(message).toContain('KataConfig example: the kubeconfig\'s user "alice" (groups platform) may not create kataconfigs (API group kataconfiguration.openshift.io) at the cluster scope');
+    expect(message).toContain("kubectl create clusterrole pulumi-cluster-runtime-kataconfigs --verb=create --resource=kataconfigs.kataconfiguration.openshift.io");
+    expect(message).toContain("kubectl create clusterrolebinding pulumi-cluster-runtime-kataconfigs --clusterrole=pulumi-cluster-runtime-kataconfigs --user=alice");
+    expect(message).not.toContain("fake-token");
+    await client.close();
+  });
+
+  it("requireAccess asks the server about each need and refuses naming every one it lacks, before any other request", async () => {
+    const denied = new Set(["list pods", "delete kataconfigs"]);
+    server = await startFakeApiServer((exchange, request, response) => {
+      if (exchange.path.endsWith("/selfsubjectreviews")) return json(response, 201, whoAmI);
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        const { verb, resource } = (JSON.parse(body) as { spec: { resourceAttributes: { verb: string; resource: string } } }).spec.resourceAttributes;
+        json(response, 201, { kind: "SelfSubjectAccessReview", status: { allowed: !denied.has(`${verb} ${resource}`) } });
+      });
+    });
+    const client = await server.client();
+
+    const error = await client
+      .requireAccess([{ verb: "delete", ...kinds.kataConfig }, { verb: "get", ...kinds.kataConfig }, { verb: "list", ...kinds.pod }], "KataConfig example")
+      .catch((e: unknown) => e);
+
+    expect(isClusterError(error, "Forbidden")).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^KataConfig example: nothing was changed: the kubeconfig's user "alice" \(groups platform\) may not delete kataconfigs \(API group kataconfiguration\.openshift\.io\) at the cluster scope, nor list pods \(core API group\) in all namespaces on cluster/,
+    );
+    expect((error as Error).message).toContain("kubectl create clusterrole pulumi-cluster-runtime-pods --verb=list --resource=pods");
+    expect(server.requests.every((r) => r.path.startsWith("/apis/authorization.k8s.io/") || r.path.startsWith("/apis/authentication.k8s.io/"))).toBe(true);
     await client.close();
   });
 });

@@ -7,6 +7,7 @@ import { type EmbeddedCluster, openTwin } from "../../provider/wiring";
 import type { EmbeddedTarget } from "../../provider/cluster/target";
 import { pulumi, repoRoot, selectStack, toolsDir, workspace, type Workspace } from "../../tools/engine";
 import type { ProgramSettings } from "./program/index";
+import type { ResourceSetting } from "./program/resources";
 
 // What the e2e tests share: a project per test (a copy of program/index.ts in its own temp dir,
 // with its own file backend and twin state files), the real CLI on it, the twin it acts on, and
@@ -23,6 +24,8 @@ export interface ProgramOptions {
   kataConfig?: { clock: "scaled" | "virtual"; nodeUpdateTime?: string };
   /** The workers MachineHealthCheck, on the capi-quickstart twin (virtual time: nothing waits on time). */
   machineHealthCheck?: boolean;
+  /** Instead of the quickstart's resources: program/resources.ts with these (the fault scenarios). */
+  resources?: ResourceSetting[];
 }
 
 export interface CliResult {
@@ -48,6 +51,10 @@ export interface Project {
   start(args: string[]): RunningCli;
   /** The directory holding the program, the stack's state and the twins. */
   dir: string;
+  /** The program's own directory (Pulumi.yaml, index.ts): where the provider runs. */
+  programDir: string;
+  /** What the CLI runs with: its environment (PATH, PULUMI_HOME, the backend). */
+  workspace: Workspace;
   outputs(): Promise<Record<string, unknown>>;
   /** The resources in the stack's state (pulumi stack export). */
   resources(): Promise<StateResource[]>;
@@ -128,7 +135,8 @@ async function createProject(dir: string, options: ProgramOptions, engine: strin
     ...(options.kataConfig ? { kataConfig: openshift } : {}),
     ...(options.machineHealthCheck ? { machineHealthCheck: capi } : {}),
   };
-  writeProgram(programDir, settings);
+  if (options.resources) writeProgram(programDir, { resources: options.resources }, "resources.ts");
+  else writeProgram(programDir, settings);
   const ws = workspace(programDir, path.join(dir, "pulumi"), engine);
   await selectStack(ws, STACK);
 
@@ -141,6 +149,8 @@ async function createProject(dir: string, options: ProgramOptions, engine: strin
     openshift,
     capi,
     dir,
+    programDir,
+    workspace: ws,
     pulumi: run,
     start: (args) => startCli(ws, args),
     outputs: async () => (await json(["stack", "output", "--json"])) as Record<string, unknown>,
@@ -171,7 +181,7 @@ async function createYamlProject(dir: string, pulumiYaml: string, engine: string
 }
 
 /** The program as a user would have it: Pulumi.yaml, package.json, tsconfig, node_modules resolving the package. */
-function writeProgram(programDir: string, settings: ProgramSettings): void {
+function writeProgram(programDir: string, settings: ProgramSettings | { resources: ResourceSetting[] }, program = "index.ts"): void {
   fs.mkdirSync(programDir, { recursive: true });
   const files: Record<string, string> = {
     "Pulumi.yaml": "name: cluster-runtime-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n",
@@ -184,7 +194,7 @@ function writeProgram(programDir: string, settings: ProgramSettings): void {
     "settings.json": JSON.stringify(settings, null, 2),
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(programDir, name), text);
-  fs.copyFileSync(path.join(__dirname, "program", "index.ts"), path.join(programDir, "index.ts"));
+  fs.copyFileSync(path.join(__dirname, "program", program), path.join(programDir, "index.ts"));
   fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(programDir, "node_modules"), "dir");
 }
 

@@ -42,11 +42,11 @@ describe("examples/yaml through the provider plugin and the real CLI", () => {
 
     expect(badLogLevel.code).not.toBe(0);
     expect(rowDiagnostics(badLogLevel.output, KATA, "sandboxed").join("\n")).toContain(
-      "property spec.logLevel value {<nil>} has a problem: must be one of the CRI-O log levels: trace, debug, info, warn, error, fatal, panic",
+      "cluster-runtime:index:KataConfig resource 'sandboxed' has a problem: spec.logLevel: must be one of the CRI-O log levels: trace, debug, info, warn, error, fatal, panic",
     );
     expect(badMaxUnhealthy.code).not.toBe(0);
     expect(rowDiagnostics(badMaxUnhealthy.output, MHC, "workers").join("\n")).toContain(
-      'property spec.maxUnhealthy value {<nil>} has a problem: must be a whole number or a percentage ending in "%", like 2 or "40%"; got "most"',
+      `cluster-runtime:index:MachineHealthCheck resource 'workers' has a problem: spec.maxUnhealthy: must be a whole number or a percentage ending in "%", like 2 or "40%"; got "most"`,
     );
     expect(fs.existsSync(project.twinState("two-workers"))).toBe(false);
     expect(fs.existsSync(project.twinState("capi-quickstart"))).toBe(false);

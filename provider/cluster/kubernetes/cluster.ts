@@ -1,7 +1,8 @@
-import type { ClusterClient, ListOptions, ObjectRef, WatchEvent, WatchHandle } from "../client";
+import type { AccessNeed, ClusterClient, ListOptions, ObjectRef, WatchEvent, WatchHandle } from "../client";
 import { wallClock, type Clock } from "../clock";
 import type { KubeObject } from "../../k8s/meta";
-import { asStatus, describeServer, failed, forbidden, resourceTypeMissing, unauthorized, type Operation } from "./errors";
+import { accessDenied, asStatus, describeServer, failed, forbidden, type Refusal, resourceTypeMissing, unauthorized, type Operation } from "./errors";
+import { describeIdentity, type Identity, learnIdentity } from "./identity";
 import type { LoadedKubeconfig } from "./kubeconfig";
 import { collectionPath, objectPath, ResourceTypes, type ResourceType } from "./resources";
 import { labelSelectorQuery } from "./selectors";
@@ -17,6 +18,8 @@ export interface KubernetesClusterOptions {
   fieldManager?: string;
   /** How long a request keeps retrying while the API server cannot be reached. Default 60 s. */
   unreachableLimitMs?: number;
+  /** The same for a server that has not answered once yet (a wrong URL, a closed port). Default 10 s. */
+  firstContactLimitMs?: number;
   /** A request without an answer for this long counts as a broken connection. Default 30 s. */
   requestTimeoutMs?: number;
   /** How often a watch lists again to catch anything a stuck connection missed. Default 5 min. */
@@ -61,7 +64,11 @@ export class KubernetesCluster implements ClusterClient {
     private readonly options: KubernetesClusterOptions = {},
   ) {
     this.unreachableLimitMs = options.unreachableLimitMs ?? 60_000;
-    this.transport = new Transport(kubeconfig, { unreachableLimitMs: this.unreachableLimitMs, requestTimeoutMs: options.requestTimeoutMs ?? 30_000 });
+    this.transport = new Transport(kubeconfig, {
+      unreachableLimitMs: this.unreachableLimitMs,
+      ...(options.firstContactLimitMs !== undefined ? { firstContactLimitMs: options.firstContactLimitMs } : {}),
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    });
     this.types = new ResourceTypes(this.transport, kubeconfig);
     this.fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;
     this.description = describeServer(kubeconfig);
@@ -161,6 +168,51 @@ export class KubernetesCluster implements ClusterClient {
     };
   }
 
+  private who: Promise<Identity | undefined> | undefined;
+
+  /** Who the API server takes the kubeconfig's user for; asked once. Throws when the server cannot be reached or refuses the credentials. */
+  async identity(): Promise<string | undefined> {
+    const who = await this.whoAmI();
+    return who ? describeIdentity(who) : undefined;
+  }
+
+  private whoAmI(): Promise<Identity | undefined> {
+    if (!this.who) {
+      this.who = learnIdentity(this.transport, this.kubeconfig);
+      this.who.catch(() => (this.who = undefined)); // asked again next time
+    }
+    return this.who;
+  }
+
+  /**
+   * Ask the API server (SelfSubjectAccessReview, which every authenticated user may) whether the user
+   * may do each of `needs`; throw one Forbidden error naming all that it may not, before anything changes.
+   */
+  async requireAccess(needs: AccessNeed[], what: string): Promise<void> {
+    const reviews = await Promise.all(
+      needs.map(async (need): Promise<Refusal | undefined> => {
+        const type = await this.typeOf(need);
+        const namespace = type.namespaced ? need.namespace : undefined;
+        const { status, body } = await this.transport.request({
+          method: "POST",
+          path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+          body: {
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SelfSubjectAccessReview",
+            spec: { resourceAttributes: { verb: need.verb, group: type.group, resource: type.plural, ...(need.subresource ? { subresource: need.subresource } : {}), ...(namespace ? { namespace } : {}) } },
+          },
+        });
+        if (status === 401) throw unauthorized(this.kubeconfig, undefined, body);
+        // A server that cannot review (an old one, a review refused) decides at the request itself.
+        if (status < 200 || status >= 300) return undefined;
+        const allowed = (body as { status?: { allowed?: boolean } } | undefined)?.status?.allowed;
+        return allowed === false ? { verb: need.verb, type, ...(need.subresource ? { subresource: need.subresource } : {}), ...(namespace ? { namespace } : {}) } : undefined;
+      }),
+    );
+    const refused = reviews.filter((r): r is Refusal => r !== undefined);
+    if (refused.length > 0) throw accessDenied(what, refused, this.kubeconfig, await this.whoAmI().catch(() => undefined));
+  }
+
   async close(): Promise<void> {
     for (const watch of this.watches) watch.close();
     this.watches.clear();
@@ -216,7 +268,7 @@ export class KubernetesCluster implements ClusterClient {
           continue;
         }
       }
-      throw this.refusal(operation, ref, type, { status, body });
+      throw await this.refusal(operation, ref, type, { status, body });
     }
   }
 
@@ -231,9 +283,9 @@ export class KubernetesCluster implements ClusterClient {
     }
   }
 
-  private refusal(operation: Operation, ref: ObjectRef, type: ResourceType, result: HttpResult): Error {
+  private async refusal(operation: Operation, ref: ObjectRef, type: ResourceType, result: HttpResult): Promise<Error> {
     if (result.status === 401) return unauthorized(this.kubeconfig, ref, result.body);
-    if (result.status === 403) return forbidden(operation, type, ref, this.kubeconfig, result.body);
+    if (result.status === 403) return forbidden(operation, type, ref, this.kubeconfig, result.body, await this.whoAmI().catch(() => undefined));
     return failed(operation, ref, this.kubeconfig, result.status, result.body);
   }
 }

@@ -1,7 +1,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { LoadedKubeconfig } from "./kubeconfig";
-import { unreachable } from "./errors";
+import { isClusterError } from "../errors";
+import { connectionFailure, unreachable } from "./errors";
 
 // HTTP to the API server: authentication and TLS from the kubeconfig (through @kubernetes/client-node),
 // one keep-alive connection pool, a count of every request sent, and retries while the server cannot
@@ -32,9 +33,17 @@ export interface WatchStream {
 export interface TransportOptions {
   /** How long requests keep retrying while the server cannot be reached before failing. */
   unreachableLimitMs: number;
+  /**
+   * The same, for a server that has not answered once yet: a kubeconfig pointing at a closed port or
+   * the wrong host is told at once, while an outage after the first answer (a restart) is ridden out.
+   */
+  firstContactLimitMs?: number;
   /** A request (not a watch) without an answer for this long counts as a broken connection. */
   requestTimeoutMs: number;
 }
+
+/** How long a server that never answered is tried, by default. */
+export const FIRST_CONTACT_LIMIT_MS = 10_000;
 
 const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNABORTED"]);
 const BUSY_STATUSES = new Set([429, 503, 504]);
@@ -65,7 +74,15 @@ export class Transport {
     return this.kubeconfig.server;
   }
 
-  /** A request, retried while the server is unreachable or busy, up to the unreachable limit. */
+  /** Whether the server has answered a request of this transport (any HTTP status). */
+  answered = false;
+
+  /**
+   * A request, retried while the server is unreachable or busy, up to the unreachable limit (the
+   * first-contact limit while the server has never answered). What is not worth retrying (a TLS
+   * handshake that fails verification, a host name that does not resolve) fails at once, naming the
+   * server and the cause.
+   */
   async request(spec: RequestSpec): Promise<HttpResult> {
     let firstFailure: number | undefined;
     let delay = 100;
@@ -73,22 +90,30 @@ export class Transport {
       let failure: unknown;
       try {
         const result = await this.once(spec);
+        this.answered = true;
         if (!BUSY_STATUSES.has(result.status)) return result;
         failure = Object.assign(new Error(`HTTP ${result.status}`), { result });
       } catch (error) {
-        if (!isConnectionError(error) || this.closed) throw error;
+        if (this.closed || isClusterError(error)) throw error;
+        if (!isConnectionError(error)) throw connectionFailure(this.kubeconfig, error);
         failure = error;
       }
       const now = Date.now();
       firstFailure ??= now;
-      if (now - firstFailure >= this.options.unreachableLimitMs) {
+      const limit = this.limitMs();
+      if (now - firstFailure >= limit) {
         const busy = (failure as { result?: HttpResult }).result;
         if (busy) return busy;
-        throw unreachable(this.kubeconfig, this.options.unreachableLimitMs, failure);
+        throw unreachable(this.kubeconfig, limit, failure, !this.answered);
       }
-      await sleep(Math.min(delay, this.options.unreachableLimitMs - (now - firstFailure)));
+      await sleep(Math.min(delay, limit - (now - firstFailure)));
       delay = Math.min(delay * 2, 2000);
     }
+  }
+
+  private limitMs(): number {
+    const { unreachableLimitMs, firstContactLimitMs = FIRST_CONTACT_LIMIT_MS } = this.options;
+    return this.answered ? unreachableLimitMs : Math.min(unreachableLimitMs, firstContactLimitMs);
   }
 
   /** Open a watch stream; `onLine` gets each line of a 200 answer. Any other answer comes back as a result. */
@@ -131,7 +156,9 @@ export class Transport {
 
   private async once(spec: RequestSpec): Promise<HttpResult> {
     const body = spec.body === undefined ? undefined : typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
-    const request = await this.start(spec, this.options.requestTimeoutMs, body);
+    // A server that never answered gets no longer per request than the first-contact limit.
+    const timeoutMs = this.answered ? this.options.requestTimeoutMs : Math.min(this.options.requestTimeoutMs, this.limitMs());
+    const request = await this.start(spec, timeoutMs, body);
     return new Promise((resolve, reject) => {
       request.on("error", reject);
       request.on("timeout", () => request.destroy(Object.assign(new Error("no answer in time"), { code: "ETIMEDOUT" })));

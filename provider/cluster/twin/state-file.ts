@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import type { KubeObject } from "../../k8s/meta";
 import { clockStateSchema, type ClockState } from "./clock";
 import { formatIssues } from "../../k8s/property-path";
-import { acquireLock, type LockOptions } from "./file-lock";
+import { acquireLock, type LockOptions, LockTimeoutError } from "./file-lock";
 import { pendingEventSchema, type PendingEvent } from "./schedule";
 
 // The whole twin in one JSON file, so that separate processes (each `pulumi up`, `refresh`, `destroy`)
@@ -72,10 +72,26 @@ export class StateFile {
     this.lockFile = `${path}.lock`;
   }
 
+  /** A second copy of the last state written, kept beside the file. */
+  get backupFile(): string {
+    return `${this.path}.bak`;
+  }
+
   /** Take the exclusive lock beside the file; resolves to the release function. */
   async lock(): Promise<() => void> {
-    mkdirSync(dirname(this.path), { recursive: true });
-    return acquireLock(this.lockFile, this.lockOptions);
+    try {
+      mkdirSync(dirname(this.path), { recursive: true });
+      return await acquireLock(this.lockFile, this.lockOptions);
+    } catch (error) {
+      if (error instanceof LockTimeoutError) throw error;
+      throw new StateFileError(
+        `cannot use the twin state file ${this.path}: ${(error as Error).message}. ` +
+          `The twin keeps its state and a lock file (${this.lockFile}) in ${dirname(this.path)}: make that directory writable, ` +
+          `or choose another one with cluster.embedded.stateFile`,
+        this.path,
+        { cause: error },
+      );
+    }
   }
 
   /** The stamp of the file as it is now, or undefined when there is none. */
@@ -96,9 +112,11 @@ export class StateFile {
     } catch (error) {
       throw new StateFileError(`cannot read the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
     }
+    const backup = existsSync(this.backupFile) ? `restore the last state the twin wrote from its copy with \`cp ${this.backupFile} ${this.path}\`, or ` : "";
     const broken = (problem: string, cause?: unknown) =>
       new StateFileError(
-        `the twin state file ${this.path} ${problem}. Restore it from a backup, or delete it to start a new twin from the fixture.`,
+        `the twin state file ${this.path} ${problem}. It is left as it is: ${backup}delete it to start a new twin from the fixture ` +
+          `(the stack may then hold objects the new twin does not have: \`pulumi refresh\` drops them).`,
         this.path,
         { cause },
       );
@@ -118,26 +136,46 @@ export class StateFile {
   /** Atomic replace: temp file, fsync, rename, fsync the directory. Returns the new stamp. */
   write(state: TwinState): FileStamp {
     const text = JSON.stringify({ format: stateFormat, version: 1, ...state }, null, 1) + "\n";
-    const temp = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
     try {
-      const fd = openSync(temp, "w");
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, this.path);
+      replaceAtomically(this.path, text);
     } catch (error) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // never created, or already renamed
-      }
-      throw new StateFileError(`cannot write the twin state file ${this.path}: ${(error as Error).message}`, this.path, { cause: error });
+      throw new StateFileError(
+        `cannot write the twin state file ${this.path}: ${(error as Error).message}. Nothing of this change was kept: ` +
+          `free some space or make ${dirname(this.path)} writable (or choose another cluster.embedded.stateFile), then run again`,
+        this.path,
+        { cause: error },
+      );
+    }
+    // A second copy: a file torn or edited in place by something else can be put back from it.
+    try {
+      replaceAtomically(this.backupFile, text);
+    } catch {
+      // the state itself is written; a missing copy only means no restore from it
     }
     syncDirectory(dirname(this.path));
     return this.stamp()!;
+  }
+}
+
+/** Temp file, fsync, rename over `file`: a reader sees the old text or the new one, never half. */
+function replaceAtomically(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    const fd = openSync(temp, "w");
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw error;
   }
 }
 
