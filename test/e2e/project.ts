@@ -63,7 +63,6 @@ export interface Project {
 /** A project whose program is Pulumi YAML, run through the provider plugin. */
 export interface YamlProject extends Omit<Project, "openshift" | "capi"> {
   programDir: string;
-  ws: Workspace;
   /** The state file of the twin opened from `fixture` with no stateFile given (.state/twin/<fixture>.json). */
   twinState(fixture: "two-workers" | "capi-quickstart"): string;
 }
@@ -168,7 +167,7 @@ async function createYamlProject(dir: string, pulumiYaml: string, engine: string
   return {
     dir,
     programDir,
-    ws,
+    workspace: ws,
     start: (args) => startCli(ws, args),
     twinState: (fixture) => path.join(programDir, ".state", "twin", `${fixture}.json`),
     pulumi: async (args, runOptions = {}) => {
