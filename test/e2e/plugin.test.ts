@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { kinds } from "../../provider/k8s/api-types";
 import type { KataConfig } from "../../provider/kata/model";
 import { engineDir, pulumi, repoRoot, selectStack, workspace } from "../../tools/engine";
-import { childProcesses, eventually, isRunning, resourceSummary, rowDiagnostics, useProjects, withTwin } from "./project";
+import { alive, commandOf, processTree, until } from "../support/processes";
+import { resourceSummary, rowDiagnostics, useProjects, withTwin } from "./project";
 
 // What the provider plugin has that the dynamic resources cannot: the engine's customTimeouts,
 // `pulumi import`, the engine's cancel (Ctrl-C), its own end when the engine dies, the provider's
@@ -37,11 +38,11 @@ resources:
 ${options}`;
 }
 
-/** Processes a test started through the CLI and left behind, ended after the test (by pid). */
-let leftovers: number[] = [];
+/** Processes a test started through the CLI, ended after it (by pid) if one was left behind. */
+let started: number[] = [];
 afterEach(() => {
-  for (const pid of leftovers) if (isRunning(pid)) process.kill(pid, "SIGKILL");
-  leftovers = [];
+  for (const pid of started) if (alive(pid)) process.kill(pid, "SIGKILL");
+  started = [];
 });
 
 describe("the provider plugin under the real CLI", () => {
@@ -117,21 +118,20 @@ config:
     expect((await project.resources()).find((r) => r.type === KATA)?.id).toBe("example-kataconfig");
   }, 300_000);
 
-  it("kill -9 of the CLI during an install: the plugin process notices the engine is gone and exits", async () => {
+  it("kill -9 of the CLI during an install: the plugin and the YAML language host notice the engine is gone and exit", async () => {
     const project = await newYamlProject(slowInstall("10m"));
     const cli = project.start(up);
     await cli.waitFor("worker-1: installing (0/2 ready)");
-    const children = childProcesses(cli.process.pid!);
-    const plugin = children.find((c) => c.command.includes(path.join("provider", "plugin", "main.js")));
-    expect(plugin, children.map((c) => c.command).join("\n")).toBeDefined();
-    // The YAML language host (and the plugin it started to read the schema) are not the plugin's to end.
-    leftovers = children.flatMap((c) => [c.pid, ...childProcesses(c.pid).map((g) => g.pid)]).filter((pid) => pid !== plugin!.pid);
+    started = processTree(cli.process.pid!).filter((pid) => pid !== cli.process.pid);
+    const commands = started.map(commandOf).join("\n");
+    expect(commands).toContain(path.join("provider", "plugin", "main.js"));
+    expect(commands).toContain("pulumi-language-yaml");
 
     process.kill(cli.process.pid!, "SIGKILL");
     await cli.exited;
 
-    await eventually("the plugin process to exit", () => !isRunning(plugin!.pid) || undefined, 30_000);
-    expect(isRunning(plugin!.pid)).toBe(false);
+    const left = () => started.filter(alive);
+    await until(`every process of the killed run gone (still: ${left().map(commandOf).join("; ")})`, () => left().length === 0, 10_000);
   }, 300_000);
 
   it("a kubeconfig set as plain stack config stays a secret: not in state, not in the output, not in the error", async () => {

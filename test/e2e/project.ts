@@ -266,42 +266,6 @@ export function resourceSummary(output: string): string[] {
 }
 
 /** Poll `check` every 100 ms until it returns a value; fail, saying what was awaited, after `limitMs`. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`gave up after ${limitMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The processes whose parent is `pid`, with their command lines (Linux /proc). */
-export function childProcesses(pid: number): Array<{ pid: number; command: string }> {
-  const children: Array<{ pid: number; command: string }> = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) children.push({ pid: Number(entry), command: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim() });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
-
-/** Whether a process exists (and is not a zombie). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 /** Run a command in the repo (npx tsc ...), resolving with its exit code and output. */
 export function runInRepo(command: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
