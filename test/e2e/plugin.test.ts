@@ -118,8 +118,8 @@ config:
     expect((await project.resources()).find((r) => r.type === KATA)?.id).toBe("example-kataconfig");
   }, 300_000);
 
-  it("kill -9 of the CLI during an install: the plugin and the YAML language host notice the engine is gone and exit", async () => {
-    const project = await newYamlProject(slowInstall("10m"));
+  it("kill -9 of the CLI during an install: the plugin and the YAML language host exit; cancel, refresh --clear-pending-creates, up complete the install", async () => {
+    const project = await newYamlProject(`${slowInstall("15s")}outputs:\n  ready: \${sandboxed.status.kataNodes.readyNodeCount}\n`);
     const cli = project.start(up);
     await cli.waitFor("worker-1: installing (0/2 ready)");
     started = processTree(cli.process.pid!).filter((pid) => pid !== cli.process.pid);
@@ -132,6 +132,15 @@ config:
 
     const left = () => started.filter(alive);
     await until(`every process of the killed run gone (still: ${left().map(commandOf).join("; ")})`, () => left().length === 0, 10_000);
+
+    await project.pulumi(["cancel", "--yes"]);
+    await project.pulumi(["refresh", "--clear-pending-creates", "--yes", "--skip-preview"]);
+    const resumed = await project.pulumi(up);
+    expect(rowDiagnostics(resumed.output, KATA, "sandboxed").join("\n")).toContain("found the object an interrupted run of this stack created; taking it over");
+    expect((await project.outputs()).ready).toBe(2);
+    await withTwin({ fixture: "fixtures/two-workers.yaml", stateFile: project.twinState("two-workers"), timeScale: 1 }, async (twin) =>
+      expect((await twin.list<KataConfig>(kinds.kataConfig)).map((k) => k.metadata.name)).toEqual(["example-kataconfig"]),
+    );
   }, 300_000);
 
   it("a kubeconfig set as plain stack config stays a secret: not in state, not in the output, not in the error", async () => {
