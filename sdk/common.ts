@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ownerKeyOf } from "../provider/lifecycle/inputs";
 import type { ClusterArgs } from "./types.generated";
 import type { DeepInput, WithName } from "./types";
 
@@ -16,7 +17,7 @@ export function clusterInput(cluster: DeepInput<ClusterArgs> | undefined): pulum
 
 /** Which stack made an object: lets an interrupted run take over its own object, and only that. */
 export function ownerKey(kind: string, name: string): string {
-  return `${pulumi.getProject()}/${pulumi.getStack()}/${kind}/${name}`;
+  return ownerKeyOf(pulumi.getProject(), pulumi.getStack(), kind, name);
 }
 
 export const MODULE = "cluster-runtime";

@@ -15,6 +15,17 @@ export function engineDir(): string {
   return dir;
 }
 
+/**
+ * The directory `npm run tools` prints (tools/bin.sh): the CLI and the language hosts above, Pulumi YAML,
+ * and this checkout's provider plugin pulumi-resource-cluster-runtime. Needs the TypeScript build.
+ */
+export function toolsDir(): string {
+  const out = execFileSync("bash", [path.join(repoRoot, "tools/bin.sh"), repoRoot], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const dir = out.trim().split("\n").at(-1) ?? "";
+  if (!fs.existsSync(path.join(dir, "pulumi-resource-cluster-runtime"))) throw new Error(`tools/bin.sh did not produce the provider plugin (got "${dir}")`);
+  return dir;
+}
+
 export interface Workspace {
   /** The program's directory (holds Pulumi.yaml). */
   programDir: string;

@@ -51,6 +51,26 @@ export function clusterSchemaFor(value: unknown): z.ZodType<ClusterTarget> {
   return clusterTargetSchema;
 }
 
+/**
+ * The provider plugin's configuration (`cluster-runtime:kubeconfig` in stack config, or the inputs of an
+ * explicit provider resource): the cluster of every resource that does not name its own `cluster`.
+ */
+export const providerConfigSchema = z
+  .strictObject({
+    kubeconfig: kubeconfigTargetSchema.shape.kubeconfig.meta({ description: "Kubeconfig contents (YAML) of the cluster for resources that set no `cluster`. Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config)." }),
+    context: kubeconfigTargetSchema.shape.context.meta({ description: "The kubeconfig context to use. Default: its current context." }),
+    embedded: embeddedTargetSchema.optional().meta({ description: "The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin)." }),
+  })
+  .refine((c) => !(c.embedded && (c.kubeconfig || c.context)), { error: "choose either embedded (the twin) or kubeconfig/context (a real cluster), not both", path: ["embedded"] });
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+
+/** The cluster a provider configuration names, or undefined for the ambient kubeconfig. */
+export function targetOfProviderConfig(config: ProviderConfig): ClusterTarget | undefined {
+  if (config.embedded) return { embedded: config.embedded };
+  if (config.kubeconfig || config.context) return { ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), ...(config.context ? { context: config.context } : {}) };
+  return undefined;
+}
+
 export function isEmbedded(target: ClusterTarget | undefined): target is { embedded: EmbeddedTarget } {
   return Boolean(target && "embedded" in target);
 }

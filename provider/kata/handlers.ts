@@ -2,7 +2,7 @@ import { kinds } from "../k8s/api-types";
 import type { Node, Pod } from "../k8s/core";
 import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
+import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
 import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
@@ -45,7 +45,7 @@ export function check(_olds: Record<string, unknown>, news: Record<string, unkno
 }
 
 export function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
-  return diffInputs(olds, news, inputKeys, ["metadata.name"]);
+  return diffInputs(olds, news, inputKeys, { "metadata.name": "a KataConfig cannot be renamed: the new one is created after the old one is deleted (a cluster admits one)" });
 }
 
 export async function create(context: HandlerContext, inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
@@ -64,11 +64,19 @@ export async function update(context: HandlerContext, id: string, _olds: KataCon
   });
 }
 
-export async function read(context: HandlerContext, id: string, props: KataConfigOutputs): Promise<{ id?: string; props?: KataConfigOutputs }> {
-  return withCluster(context, props, KATA_KIND, async ({ client }) => {
+/**
+ * The live object. With no properties to go on (`pulumi import` of an existing KataConfig by name),
+ * also the inputs a program would declare for it; the cluster is then the host's default one.
+ */
+export async function read(context: HandlerContext, id: string, props: KataConfigOutputs | Record<string, never>): Promise<{ id?: string; props?: KataConfigOutputs; inputs?: KataConfigInputs }> {
+  const importing = props.metadata === undefined;
+  const known: CommonInputs = importing ? { metadata: { name: id } } : (props as KataConfigOutputs);
+  return withCluster(context, known, KATA_KIND, async ({ client }) => {
     const live = await client.get<KataConfig>({ ...kinds.kataConfig, name: id });
     if (!live) return {};
-    return { id, props: outputsOf(props, live) };
+    if (!importing) return { id, props: outputsOf(props as KataConfigOutputs, live) };
+    const inputs: KataConfigInputs = { metadata: declaredMetadataOf(live.metadata), spec: live.spec ?? {} };
+    return { id, props: outputsOf(inputs, live), inputs };
   });
 }
 

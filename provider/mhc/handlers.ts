@@ -5,7 +5,7 @@ import type { Node } from "../k8s/core";
 import { describeFailures } from "../lifecycle/check-failures";
 import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import { checkInputs, type CheckResult, type CommonInputs, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
+import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { containsUnknown } from "../lifecycle/unknowns";
 import { waitFor } from "../lifecycle/wait";
@@ -18,6 +18,7 @@ import {
   clusterApiVersion,
   type DeclaredMachineHealthCheck,
   type KubeadmControlPlane,
+  labelKeys,
   type Machine,
   type MachineHealthCheck,
   type MachineSet,
@@ -31,6 +32,13 @@ export const MHC_DEFAULT_TIMEOUT = "5m";
 const KIND = "MachineHealthCheck";
 const DEFAULT_NAMESPACE = "default";
 const policyFields = ["maxUnhealthy", "unhealthyRange", "unhealthyConditions", "nodeStartupTimeout", "selector", "remediationTemplate"] as const;
+
+/** What cannot change in place, and why. */
+const replaceOn = {
+  "metadata.name": "a MachineHealthCheck cannot be renamed",
+  "metadata.namespace": "a MachineHealthCheck cannot move to another namespace",
+  "spec.clusterName": "Cluster API does not allow spec.clusterName to change",
+};
 
 export interface MachineHealthCheckInputs extends CommonInputs {
   spec: DeclaredMachineHealthCheck["spec"];
@@ -51,7 +59,7 @@ export function check(_olds: Record<string, unknown>, news: Record<string, unkno
 }
 
 export async function diff(context: HandlerContext, _id: string, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<DiffResult> {
-  const result = diffInputs(olds, news, ["metadata", "spec", "timeouts"], ["metadata.name", "metadata.namespace", "spec.clusterName"]);
+  const result = diffInputs(olds, news, ["metadata", "spec", "timeouts"], replaceOn);
   const policyChanged = policyFields.some((f) => !isDeepStrictEqual(olds.spec?.[f], news.spec?.[f]));
   if (policyChanged && result.replaces.length === 0) await reportImpact(context, olds, news);
   return result;
@@ -77,11 +85,23 @@ export async function update(context: HandlerContext, id: string, _olds: Machine
   });
 }
 
-export async function read(context: HandlerContext, id: string, props: MachineHealthCheckOutputs): Promise<{ id?: string; props?: MachineHealthCheckOutputs }> {
-  return withCluster(context, props, KIND, async ({ client }) => {
-    const live = await client.get<MachineHealthCheck>(refOf(props));
+/**
+ * The live object and a fresh report. With no properties to go on (`pulumi import` by
+ * "namespace/name", or a name in the default namespace), also the inputs a program would declare
+ * for it; the cluster is then the host's default one.
+ */
+export async function read(context: HandlerContext, id: string, props: MachineHealthCheckOutputs | Record<string, never>): Promise<{ id?: string; props?: MachineHealthCheckOutputs; inputs?: MachineHealthCheckInputs }> {
+  const importing = props.metadata === undefined;
+  const [namespace, name] = id.includes("/") ? id.split("/", 2) : [DEFAULT_NAMESPACE, id];
+  const known: CommonInputs = importing ? { metadata: { name, namespace } } : (props as MachineHealthCheckOutputs);
+  return withCluster(context, known, KIND, async ({ client }) => {
+    const live = await client.get<MachineHealthCheck>(refOf(known));
     if (!live) return {};
-    return { id, props: await outputsOf(client, props, live) };
+    if (!importing) return { id, props: await outputsOf(client, props as MachineHealthCheckOutputs, live) };
+    // The cluster-name label is the one Cluster API's webhook adds: a program does not declare it.
+    const metadata = declaredMetadataOf(live.metadata, live.metadata.labels?.[labelKeys.clusterName] === live.spec.clusterName ? [labelKeys.clusterName] : []);
+    const inputs: MachineHealthCheckInputs = { metadata, spec: live.spec as MachineHealthCheckInputs["spec"] };
+    return { id: idOf(inputs), props: await outputsOf(client, inputs, live), inputs };
   });
 }
 

@@ -9,11 +9,16 @@ import { defaultTimings } from "./simulated-operators";
 /** The twin's time runs this much faster than the wall clock unless the target says otherwise. */
 export const DEFAULT_TIME_SCALE = 60;
 
-export async function connect(target: ClusterTarget | undefined): Promise<ClusterClient> {
+export interface ConnectOptions {
+  /** Where a kubeconfig in the target came from, for messages (default: the resource's input). */
+  kubeconfigSource?: string;
+}
+
+export async function connect(target: ClusterTarget | undefined, options: ConnectOptions = {}): Promise<ClusterClient> {
   if (isEmbedded(target)) return openTwin(target.embedded);
   // Loaded only when a real cluster is chosen: the twin path needs no Kubernetes client.
   const kubernetes = await import("../cluster/kubernetes");
-  return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined);
+  return kubernetes.openKubernetesCluster(target as KubeconfigTarget | undefined, options.kubeconfigSource ? { kubeconfigSource: options.kubeconfigSource } : {});
 }
 
 export function openTwin(target: EmbeddedTarget): Promise<EmbeddedCluster> {

@@ -3,7 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as yaml from "yaml";
+import type { AccessNeed } from "../../provider/cluster/client";
+import { knownApiType } from "../../provider/k8s/api-types";
 import type { KubeObject } from "../../provider/k8s/meta";
+import { kataAccess } from "../../provider/kata/access";
+import { mhcAccess } from "../../provider/mhc/access";
 import { makePki } from "../../tools/dev-cluster/certs";
 import { freePort } from "../../tools/dev-cluster/ports";
 import type { ResourceSetting } from "../e2e/program/resources";
@@ -41,9 +45,17 @@ async function grant(user: string, rules: Array<{ apiGroups: string[]; resources
   } as KubeObject);
 }
 
-const kata = { apiGroups: ["kataconfiguration.openshift.io"], resources: ["kataconfigs"] };
-const readNodes = { apiGroups: [""], resources: ["nodes"], verbs: ["list"] };
-const readRuntimeClasses = { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: ["get"] };
+/** RBAC rules for what an operation needs (its access list), but what `missing` picks out. */
+function rulesFor(needs: AccessNeed[], missing: (need: AccessNeed) => boolean = () => false) {
+  return needs
+    .filter((need) => !missing(need))
+    .map((need) => {
+      const type = knownApiType(need.apiVersion, need.kind)!;
+      return { apiGroups: [type.group], resources: [type.plural], verbs: [need.verb] };
+    });
+}
+const kataNeeds = [...kataAccess.create, ...kataAccess.delete];
+const isKind = (kind: string, verb: string) => (need: AccessNeed) => need.kind === kind && need.verb === verb;
 const kataConfig = (timeouts?: Record<string, string>): ResourceSetting => ({
   kind: "KataConfig",
   name: "sandboxed",
@@ -68,7 +80,7 @@ const kataConfigsInCluster = async () => (await kubectl(env.cluster, "get", "kat
 
 describe("too few rights: refused before any change, naming the verb, the resource, the namespace, the identity and the grant", () => {
   it("no create on kataconfigs: up refuses, nothing in the cluster or the stack", async () => {
-    await grant("alice", [{ ...kata, verbs: ["get", "list", "watch", "patch", "delete"] }, readNodes, readRuntimeClasses]);
+    await grant("alice", rulesFor(kataNeeds, isKind("KataConfig", "create")));
     const project = await projectAs(await env.cluster.kubeconfigFor("alice"), [kataConfig()]);
 
     const refused = await run(project, up);
@@ -82,7 +94,7 @@ describe("too few rights: refused before any change, naming the verb, the resour
   });
 
   it("no list on pods: destroy refuses before asking for the deletion; the KataConfig stays in the cluster and the stack", async () => {
-    await grant("bob", [{ ...kata, verbs: ["get", "list", "watch", "create", "patch", "delete"] }, readNodes, readRuntimeClasses]);
+    await grant("bob", rulesFor(kataNeeds, isKind("Pod", "list")));
     const project = await projectAs(await env.cluster.kubeconfigFor("bob"), [kataConfig()]);
     expect((await run(project, up)).code).toBe(0);
 
@@ -96,14 +108,13 @@ describe("too few rights: refused before any change, naming the verb, the resour
     expect(live.metadata.deletionTimestamp).toBeUndefined();
 
     // Granted what the message said, destroy completes.
-    await grant("bob", [{ ...kata, verbs: ["get", "list", "watch", "create", "patch", "delete"] }, readNodes, readRuntimeClasses, { apiGroups: [""], resources: ["pods"], verbs: ["list"] }]);
+    await grant("bob", rulesFor(kataNeeds));
     expect((await run(project, ["destroy", "--yes", "--skip-preview"])).code).toBe(0);
     expect(await kataConfigsInCluster()).toBe("");
   });
 
   it("no read of machines: up refuses the MachineHealthCheck; none in the cluster or the stack", async () => {
-    const capi = (resources: string[], verbs: string[]) => ({ apiGroups: ["cluster.x-k8s.io"], resources, verbs });
-    await grant("carol", [capi(["machinehealthchecks"], ["get", "list", "watch", "create", "patch", "delete"]), capi(["clusters"], ["get"]), readNodes]);
+    await grant("carol", rulesFor(mhcAccess("default").create, isKind("Machine", "list")));
     const project = await projectAs(await env.cluster.kubeconfigFor("carol"), [healthCheck]);
 
     const refused = await run(project, up);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import * as yaml from "yaml";
+import { openshiftPools, workerNodes } from "../support/openshift-fixture";
 import { kinds } from "../../provider/k8s/api-types";
 import { DEFAULT_PROGRESS_BURST } from "../../provider/lifecycle/progress-budget";
 import { type CliResult, reportLines, useProjects, withTwin } from "./project";
@@ -16,18 +17,7 @@ const WORKERS = 1000;
 const LABEL = "KataConfig big-kataconfig";
 
 function workersFixture(count: number): string {
-  const documents: unknown[] = Array.from({ length: count }, (_, i) => ({
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: {
-      name: `worker-${String(i).padStart(4, "0")}`,
-      labels: { "node-role.kubernetes.io/worker": "" },
-      annotations: { "machineconfiguration.openshift.io/state": "Done", "machineconfiguration.openshift.io/currentConfig": "rendered-worker-1", "machineconfiguration.openshift.io/desiredConfig": "rendered-worker-1" },
-    },
-    status: { conditions: [{ type: "Ready", status: "True" }] },
-  }));
-  documents.push({ apiVersion: "machineconfiguration.openshift.io/v1", kind: "MachineConfigPool", metadata: { name: "worker" }, spec: { configuration: { name: "rendered-worker-1" } } });
-  return documents.map((d) => yaml.stringify(d)).join("---\n");
+  return [...workerNodes(count), ...openshiftPools()].map((d) => yaml.stringify(d)).join("---\n");
 }
 
 describe("a 1,000-worker cluster through the real CLI", () => {

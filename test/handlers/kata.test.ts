@@ -272,4 +272,40 @@ describe("KataConfig handlers on the twin", () => {
     expect(kata.diff("x", olds, inputs({ metadata: { name: "other" } }))).toMatchObject({ changes: true, replaces: ["metadata.name"], deleteBeforeReplace: true });
     expect(kata.diff("x", olds, inputs({ cluster: { embedded: { fixture: "two-workers", stateFile: "/elsewhere.json" } } }))).toMatchObject({ replaces: ["cluster"] });
   });
+
+  it("diff details every changed property, update or replace, and why it replaces", () => {
+    const olds = { ...inputs({ metadata: { name: "example-kataconfig", labels: { team: "a" } } }), status: {}, runtimeClassName: "kata" };
+
+    const updated = kata.diff("x", olds, inputs({ metadata: { name: "example-kataconfig", labels: { team: "b", tier: "1" } }, spec: { logLevel: "debug", enablePeerPods: true } }));
+    expect(updated.detailedDiff).toEqual({
+      "metadata.labels.team": { kind: "update" },
+      "metadata.labels.tier": { kind: "add" },
+      "spec.logLevel": { kind: "update" },
+      "spec.enablePeerPods": { kind: "add" },
+    });
+
+    const renamed = kata.diff("x", olds, inputs({ metadata: { name: "other", labels: { team: "a" } } }));
+    expect(renamed.detailedDiff).toEqual({ "metadata.name": { kind: "update", replaceBecause: expect.stringContaining("a KataConfig cannot be renamed") } });
+
+    const moved = kata.diff("x", olds, { ...olds, cluster: { embedded: { fixture: "two-workers", stateFile: "/elsewhere.json" } } });
+    expect(moved.detailedDiff).toEqual({ cluster: { kind: "update", replaceBecause: expect.stringContaining("another cluster") } });
+    // Another twin speed is the same cluster: an update in place.
+    const faster = kata.diff("x", olds, { ...olds, cluster: { embedded: { ...twin.cluster.embedded, timeScale: 600 } } });
+    expect(faster).toMatchObject({ replaces: [], detailedDiff: { "cluster.embedded.timeScale": { kind: "add" } } });
+  });
+
+  it("read with nothing but the name (pulumi import) finds the object and gives the inputs a program would declare", async () => {
+    await kata.create(twin.context, inputs({ metadata: { name: "example-kataconfig", labels: { team: "a" } }, spec: { logLevel: "debug" } }));
+    // The cluster comes from the host: here, the test's twin for a resource that names none.
+    const context = { ...twin.context, connect: () => twin.context.connect(twin.cluster) };
+
+    const imported = await kata.read(context, "example-kataconfig", {});
+
+    expect(imported.id).toBe("example-kataconfig");
+    // The owner annotation this library writes is not something a program declares.
+    expect(imported.inputs).toEqual({ metadata: { name: "example-kataconfig", labels: { team: "a" } }, spec: { logLevel: "debug" } });
+    expect(imported.props?.status.kataNodes.readyNodeCount).toBe(2);
+    expect(imported.props?.runtimeClassName).toBe("kata");
+    expect(await kata.read(context, "no-such-kataconfig", {})).toEqual({});
+  });
 });

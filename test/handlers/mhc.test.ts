@@ -71,6 +71,28 @@ describe("MachineHealthCheck handlers on the capi-quickstart twin", () => {
     expect(await mhc.diff(twin.context, "x", outs, { ...inputs(), metadata: { name: ref.name, namespace: "kube-system" } })).toMatchObject({ replaces: ["metadata.namespace"] });
   });
 
+  it("diff details a policy change down to the changed condition, and why a new clusterName replaces", async () => {
+    const { outs } = await mhc.create(twin.context, inputs());
+    const changed = await mhc.diff(twin.context, "x", outs, inputs({ maxUnhealthy: "20%", unhealthyConditions: [unhealthyConditions[0]!, { ...unhealthyConditions[1]!, timeout: "600s" }] }));
+    expect(changed.detailedDiff).toEqual({ "spec.maxUnhealthy": { kind: "update" }, "spec.unhealthyConditions[1].timeout": { kind: "update" } });
+    const moved = await mhc.diff(twin.context, "x", outs, inputs({ clusterName: "other" }));
+    expect(moved.detailedDiff).toEqual({ "spec.clusterName": { kind: "update", replaceBecause: "Cluster API does not allow spec.clusterName to change" } });
+  });
+
+  it("read by namespace/name alone (pulumi import) gives the declared inputs, without the label Cluster API adds", async () => {
+    await mhc.create(twin.context, inputs());
+    const context = { ...twin.context, connect: () => twin.context.connect(twin.cluster) };
+
+    const imported = await mhc.read(context, "default/capi-quickstart-node-unhealthy-5m", {});
+
+    expect(imported.id).toBe("default/capi-quickstart-node-unhealthy-5m");
+    expect(imported.inputs?.metadata).toEqual({ name: ref.name, namespace: "default" });
+    expect(imported.inputs?.spec).toMatchObject({ clusterName: "capi-quickstart", maxUnhealthy: "40%", selector: { matchLabels: { nodepool: "nodepool-0" } } });
+    expect(imported.props?.report?.expectedMachines).toBe(6);
+    // A bare name is in the default namespace.
+    expect((await mhc.read(context, "capi-quickstart-node-unhealthy-5m", {})).id).toBe("default/capi-quickstart-node-unhealthy-5m");
+  });
+
   it("update applies the new policy; read follows the live object; delete removes it", async () => {
     const { outs } = await mhc.create(twin.context, inputs());
     const updated = await mhc.update(twin.context, "default/capi-quickstart-node-unhealthy-5m", outs, inputs({ maxUnhealthy: 1 }));

@@ -1,5 +1,5 @@
 import { type JsonSchema, modelJsonSchema } from "../../provider/crds/json-schema";
-import { PACKAGE, resources } from "./resources";
+import { PACKAGE, providerConfig, resources } from "./resources";
 import { mustNotBeSet } from "./typescript-types";
 
 // The Pulumi package schema (schema.json) of both resources, generated from the zod models:
@@ -85,6 +85,10 @@ export function pulumiPackageSchema(version: string): Record<string, unknown> {
       required: ["metadata", "spec", ...Object.entries(resource.outputs).filter(([, output]) => !output.optional).map(([key]) => key)],
     };
   }
+  const configProperties: Record<string, PropertySpec> = {};
+  for (const [key, variable] of Object.entries(providerConfig)) {
+    configProperties[key] = { ...collector.property(modelJsonSchema(variable.schema), variable.type), description: variable.description, ...(variable.secret ? { secret: true } : {}) };
+  }
   return {
     name: PACKAGE,
     displayName: "Cluster Runtime",
@@ -93,7 +97,13 @@ export function pulumiPackageSchema(version: string): Record<string, unknown> {
     keywords: ["pulumi", "kubernetes", "openshift", "kata", "cluster-api", "category/infrastructure"],
     license: "Apache-2.0",
     meta: { moduleFormat: "(.*)" },
+    config: { variables: configProperties },
     types: sortKeys(collector.types),
+    provider: {
+      description: "The cluster-runtime provider plugin. Its configuration names the cluster of every resource that sets no `cluster` of its own.",
+      inputProperties: configProperties,
+      properties: configProperties,
+    },
     resources: resourceSpecs,
     language: { nodejs: { packageName: "pulumi-cluster-runtime" } },
   };

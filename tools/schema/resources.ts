@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clusterTargetSchema } from "../../provider/cluster/target";
+import { clusterTargetSchema, providerConfigSchema } from "../../provider/cluster/target";
 import { declaredMetaSchema } from "../../provider/k8s/meta";
 import { kataConfigSpecSchema } from "../../provider/kata/model";
 import { kataConfigStatusOutputSchema } from "../../provider/kata/outputs";
@@ -85,3 +85,13 @@ export const resources: ResourceModel[] = [
     requiredInputs: ["spec"],
   },
 ];
+
+/**
+ * The provider plugin's configuration: stack config `cluster-runtime:<key>` for the default provider, or
+ * the inputs of an explicit `cluster-runtime` provider resource.
+ */
+export const providerConfig: Record<string, PropertyModel> = {
+  kubeconfig: { schema: providerConfigSchema.shape.kubeconfig, type: "", description: providerConfigSchema.shape.kubeconfig.description ?? "", secret: true },
+  context: { schema: providerConfigSchema.shape.context, type: "", description: providerConfigSchema.shape.context.description ?? "" },
+  embedded: { schema: providerConfigSchema.shape.embedded, type: "ClusterEmbedded", description: providerConfigSchema.shape.embedded.description ?? "" },
+};

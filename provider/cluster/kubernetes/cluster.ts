@@ -28,6 +28,8 @@ export interface KubernetesClusterOptions {
   conflictRetries?: number;
   /** Where watch troubles (drops, reconnects) are reported; they are otherwise silent. */
   log?: (message: string) => void;
+  /** Where a given kubeconfig came from, for messages. Default "the resource's kubeconfig input". */
+  kubeconfigSource?: string;
 }
 
 export const DEFAULT_FIELD_MANAGER = "pulumi-cluster-runtime";

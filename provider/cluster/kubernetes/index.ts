@@ -15,5 +15,5 @@ export type { ResourceType } from "./resources";
  * Nothing is sent to the server until the first call.
  */
 export async function openKubernetesCluster(target: KubeconfigTarget | undefined, options?: KubernetesClusterOptions): Promise<KubernetesCluster> {
-  return new KubernetesCluster(loadKubeconfig(target), options);
+  return new KubernetesCluster(loadKubeconfig(target, options?.kubeconfigSource), options);
 }

@@ -26,11 +26,11 @@ export const HOW_TO_CHOOSE_A_CLUSTER =
   "or set KUBECONFIG (or create ~/.kube/config) as for kubectl, " +
   'or choose the embedded twin explicitly with `cluster: { embedded: { fixture: "two-workers" } }`';
 
-export function loadKubeconfig(target: KubeconfigTarget | undefined): LoadedKubeconfig {
+export function loadKubeconfig(target: KubeconfigTarget | undefined, givenSource = "the resource's kubeconfig input"): LoadedKubeconfig {
   const config = new KubeConfig();
   let source: string;
   if (target?.kubeconfig !== undefined) {
-    source = "the resource's kubeconfig input";
+    source = givenSource;
     parseInto(config, () => config.loadFromString(target.kubeconfig ?? ""), source);
   } else {
     const files = ambientKubeconfigFiles();

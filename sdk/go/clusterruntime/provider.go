@@ -11,8 +11,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// The cluster-runtime provider plugin. Its configuration names the cluster of every resource that sets no `cluster` of its own.
 type Provider struct {
 	pulumi.ProviderResourceState
+
+	// The kubeconfig context to use. Default: its current context.
+	Context pulumi.StringPtrOutput `pulumi:"context"`
+	// Kubeconfig contents (YAML) of the cluster for resources that set no `cluster`. Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
+	Kubeconfig pulumi.StringPtrOutput `pulumi:"kubeconfig"`
 }
 
 // NewProvider registers a new resource with the given unique name, arguments, and options.
@@ -22,6 +28,13 @@ func NewProvider(ctx *pulumi.Context,
 		args = &ProviderArgs{}
 	}
 
+	if args.Kubeconfig != nil {
+		args.Kubeconfig = pulumi.ToSecret(args.Kubeconfig).(pulumi.StringPtrInput)
+	}
+	secrets := pulumi.AdditionalSecretOutputs([]string{
+		"kubeconfig",
+	})
+	opts = append(opts, secrets)
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:cluster-runtime", name, args, &resource, opts...)
@@ -32,10 +45,22 @@ func NewProvider(ctx *pulumi.Context,
 }
 
 type providerArgs struct {
+	// The kubeconfig context to use. Default: its current context.
+	Context *string `pulumi:"context"`
+	// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
+	Embedded *ClusterEmbedded `pulumi:"embedded"`
+	// Kubeconfig contents (YAML) of the cluster for resources that set no `cluster`. Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
+	Kubeconfig *string `pulumi:"kubeconfig"`
 }
 
 // The set of arguments for constructing a Provider resource.
 type ProviderArgs struct {
+	// The kubeconfig context to use. Default: its current context.
+	Context pulumi.StringPtrInput
+	// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
+	Embedded ClusterEmbeddedPtrInput
+	// Kubeconfig contents (YAML) of the cluster for resources that set no `cluster`. Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
+	Kubeconfig pulumi.StringPtrInput
 }
 
 func (ProviderArgs) ElementType() reflect.Type {
@@ -73,6 +98,16 @@ func (o ProviderOutput) ToProviderOutput() ProviderOutput {
 
 func (o ProviderOutput) ToProviderOutputWithContext(ctx context.Context) ProviderOutput {
 	return o
+}
+
+// The kubeconfig context to use. Default: its current context.
+func (o ProviderOutput) Context() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.Context }).(pulumi.StringPtrOutput)
+}
+
+// Kubeconfig contents (YAML) of the cluster for resources that set no `cluster`. Secret. Default: the ambient kubeconfig (KUBECONFIG, then ~/.kube/config).
+func (o ProviderOutput) Kubeconfig() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.Kubeconfig }).(pulumi.StringPtrOutput)
 }
 
 func init() {

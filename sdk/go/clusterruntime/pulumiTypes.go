@@ -188,7 +188,7 @@ func (o ClusterPtrOutput) Kubeconfig() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbedded struct {
 	// Multi-document YAML of the cluster's objects (and a schedule of events); the package ships fixtures/two-workers.yaml and fixtures/capi-quickstart.yaml.
 	Fixture *string `pulumi:"fixture"`
@@ -213,7 +213,7 @@ type ClusterEmbeddedInput interface {
 	ToClusterEmbeddedOutputWithContext(context.Context) ClusterEmbeddedOutput
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbeddedArgs struct {
 	// Multi-document YAML of the cluster's objects (and a schedule of events); the package ships fixtures/two-workers.yaml and fixtures/capi-quickstart.yaml.
 	Fixture pulumi.StringPtrInput `pulumi:"fixture"`
@@ -280,7 +280,7 @@ func (i *clusterEmbeddedPtrType) ToClusterEmbeddedPtrOutputWithContext(ctx conte
 	return pulumi.ToOutputWithContext(ctx, i).(ClusterEmbeddedPtrOutput)
 }
 
-// The embedded cluster twin: a local stand-in that plays the operators, for trying things without a cluster.
+// The embedded cluster twin instead of a kubeconfig, for resources that set no `cluster` (and for `pulumi import` on the twin).
 type ClusterEmbeddedOutput struct{ *pulumi.OutputState }
 
 func (ClusterEmbeddedOutput) ElementType() reflect.Type {
@@ -1436,10 +1436,14 @@ func (o MachineHealthCheckMetadataPtrOutput) Namespace() pulumi.StringPtrOutput 
 }
 
 type MachineHealthCheckReport struct {
+	// The Cluster API release whose semantics the report follows ("v1.10", v1beta1 field names).
+	ClusterApiVersion string `pulumi:"clusterApiVersion"`
 	// The RemediationAllowed condition, with the controller's message when short-circuited.
 	Conditions []MachineHealthCheckReportCondition `pulumi:"conditions"`
 	// Machines healthy now.
 	CurrentHealthy float64 `pulumi:"currentHealthy"`
+	// The error Cluster API's controller ends each reconcile with on this object (it then writes counts and targets only, and marks no machine).
+	Error *string `pulumi:"error"`
 	// Machines checked (paused and skip-remediation machines left out).
 	ExpectedMachines float64 `pulumi:"expectedMachines"`
 	// Every selected machine with its verdict.
@@ -1470,6 +1474,11 @@ func (o MachineHealthCheckReportOutput) ToMachineHealthCheckReportOutputWithCont
 	return o
 }
 
+// The Cluster API release whose semantics the report follows ("v1.10", v1beta1 field names).
+func (o MachineHealthCheckReportOutput) ClusterApiVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckReport) string { return v.ClusterApiVersion }).(pulumi.StringOutput)
+}
+
 // The RemediationAllowed condition, with the controller's message when short-circuited.
 func (o MachineHealthCheckReportOutput) Conditions() MachineHealthCheckReportConditionArrayOutput {
 	return o.ApplyT(func(v MachineHealthCheckReport) []MachineHealthCheckReportCondition { return v.Conditions }).(MachineHealthCheckReportConditionArrayOutput)
@@ -1478,6 +1487,11 @@ func (o MachineHealthCheckReportOutput) Conditions() MachineHealthCheckReportCon
 // Machines healthy now.
 func (o MachineHealthCheckReportOutput) CurrentHealthy() pulumi.Float64Output {
 	return o.ApplyT(func(v MachineHealthCheckReport) float64 { return v.CurrentHealthy }).(pulumi.Float64Output)
+}
+
+// The error Cluster API's controller ends each reconcile with on this object (it then writes counts and targets only, and marks no machine).
+func (o MachineHealthCheckReportOutput) Error() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v MachineHealthCheckReport) *string { return v.Error }).(pulumi.StringPtrOutput)
 }
 
 // Machines checked (paused and skip-remediation machines left out).
@@ -1539,6 +1553,16 @@ func (o MachineHealthCheckReportPtrOutput) Elem() MachineHealthCheckReportOutput
 	}).(MachineHealthCheckReportOutput)
 }
 
+// The Cluster API release whose semantics the report follows ("v1.10", v1beta1 field names).
+func (o MachineHealthCheckReportPtrOutput) ClusterApiVersion() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.ClusterApiVersion
+	}).(pulumi.StringPtrOutput)
+}
+
 // The RemediationAllowed condition, with the controller's message when short-circuited.
 func (o MachineHealthCheckReportPtrOutput) Conditions() MachineHealthCheckReportConditionArrayOutput {
 	return o.ApplyT(func(v *MachineHealthCheckReport) []MachineHealthCheckReportCondition {
@@ -1557,6 +1581,16 @@ func (o MachineHealthCheckReportPtrOutput) CurrentHealthy() pulumi.Float64PtrOut
 		}
 		return &v.CurrentHealthy
 	}).(pulumi.Float64PtrOutput)
+}
+
+// The error Cluster API's controller ends each reconcile with on this object (it then writes counts and targets only, and marks no machine).
+func (o MachineHealthCheckReportPtrOutput) Error() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReport) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Error
+	}).(pulumi.StringPtrOutput)
 }
 
 // Machines checked (paused and skip-remediation machines left out).
@@ -1719,6 +1753,8 @@ type MachineHealthCheckReportMachine struct {
 	RecheckAfterSeconds *float64 `pulumi:"recheckAfterSeconds"`
 	// Who replaces the machine when it is unhealthy; none: it stays marked and is never replaced.
 	RemediatedBy string `pulumi:"remediatedBy"`
+	// For an unhealthy machine: what happens to it next.
+	Remediation *MachineHealthCheckReportMachineRemediation `pulumi:"remediation"`
 	// The health controller's verdict.
 	State string `pulumi:"state"`
 }
@@ -1762,6 +1798,13 @@ func (o MachineHealthCheckReportMachineOutput) RemediatedBy() pulumi.StringOutpu
 	return o.ApplyT(func(v MachineHealthCheckReportMachine) string { return v.RemediatedBy }).(pulumi.StringOutput)
 }
 
+// For an unhealthy machine: what happens to it next.
+func (o MachineHealthCheckReportMachineOutput) Remediation() MachineHealthCheckReportMachineRemediationPtrOutput {
+	return o.ApplyT(func(v MachineHealthCheckReportMachine) *MachineHealthCheckReportMachineRemediation {
+		return v.Remediation
+	}).(MachineHealthCheckReportMachineRemediationPtrOutput)
+}
+
 // The health controller's verdict.
 func (o MachineHealthCheckReportMachineOutput) State() pulumi.StringOutput {
 	return o.ApplyT(func(v MachineHealthCheckReportMachine) string { return v.State }).(pulumi.StringOutput)
@@ -1785,6 +1828,83 @@ func (o MachineHealthCheckReportMachineArrayOutput) Index(i pulumi.IntInput) Mac
 	return pulumi.All(o, i).ApplyT(func(vs []interface{}) MachineHealthCheckReportMachine {
 		return vs[0].([]MachineHealthCheckReportMachine)[vs[1].(int)]
 	}).(MachineHealthCheckReportMachineOutput)
+}
+
+// For an unhealthy machine: what happens to it next.
+type MachineHealthCheckReportMachineRemediation struct {
+	// Why, in the owner's words where Cluster API has them.
+	Message string `pulumi:"message"`
+	// remediated: its owner deletes it and a replacement follows; waits: not now (see message); unknown: it rests on what no object shows (the etcd members); never: nothing replaces it; external: a remediation request is created.
+	Outcome string `pulumi:"outcome"`
+}
+
+// For an unhealthy machine: what happens to it next.
+type MachineHealthCheckReportMachineRemediationOutput struct{ *pulumi.OutputState }
+
+func (MachineHealthCheckReportMachineRemediationOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*MachineHealthCheckReportMachineRemediation)(nil)).Elem()
+}
+
+func (o MachineHealthCheckReportMachineRemediationOutput) ToMachineHealthCheckReportMachineRemediationOutput() MachineHealthCheckReportMachineRemediationOutput {
+	return o
+}
+
+func (o MachineHealthCheckReportMachineRemediationOutput) ToMachineHealthCheckReportMachineRemediationOutputWithContext(ctx context.Context) MachineHealthCheckReportMachineRemediationOutput {
+	return o
+}
+
+// Why, in the owner's words where Cluster API has them.
+func (o MachineHealthCheckReportMachineRemediationOutput) Message() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckReportMachineRemediation) string { return v.Message }).(pulumi.StringOutput)
+}
+
+// remediated: its owner deletes it and a replacement follows; waits: not now (see message); unknown: it rests on what no object shows (the etcd members); never: nothing replaces it; external: a remediation request is created.
+func (o MachineHealthCheckReportMachineRemediationOutput) Outcome() pulumi.StringOutput {
+	return o.ApplyT(func(v MachineHealthCheckReportMachineRemediation) string { return v.Outcome }).(pulumi.StringOutput)
+}
+
+type MachineHealthCheckReportMachineRemediationPtrOutput struct{ *pulumi.OutputState }
+
+func (MachineHealthCheckReportMachineRemediationPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**MachineHealthCheckReportMachineRemediation)(nil)).Elem()
+}
+
+func (o MachineHealthCheckReportMachineRemediationPtrOutput) ToMachineHealthCheckReportMachineRemediationPtrOutput() MachineHealthCheckReportMachineRemediationPtrOutput {
+	return o
+}
+
+func (o MachineHealthCheckReportMachineRemediationPtrOutput) ToMachineHealthCheckReportMachineRemediationPtrOutputWithContext(ctx context.Context) MachineHealthCheckReportMachineRemediationPtrOutput {
+	return o
+}
+
+func (o MachineHealthCheckReportMachineRemediationPtrOutput) Elem() MachineHealthCheckReportMachineRemediationOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReportMachineRemediation) MachineHealthCheckReportMachineRemediation {
+		if v != nil {
+			return *v
+		}
+		var ret MachineHealthCheckReportMachineRemediation
+		return ret
+	}).(MachineHealthCheckReportMachineRemediationOutput)
+}
+
+// Why, in the owner's words where Cluster API has them.
+func (o MachineHealthCheckReportMachineRemediationPtrOutput) Message() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReportMachineRemediation) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Message
+	}).(pulumi.StringPtrOutput)
+}
+
+// remediated: its owner deletes it and a replacement follows; waits: not now (see message); unknown: it rests on what no object shows (the etcd members); never: nothing replaces it; external: a remediation request is created.
+func (o MachineHealthCheckReportMachineRemediationPtrOutput) Outcome() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *MachineHealthCheckReportMachineRemediation) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Outcome
+	}).(pulumi.StringPtrOutput)
 }
 
 type MachineHealthCheckSpec struct {
@@ -2796,6 +2916,8 @@ func init() {
 	pulumi.RegisterOutputType(MachineHealthCheckReportConditionArrayOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportMachineOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckReportMachineArrayOutput{})
+	pulumi.RegisterOutputType(MachineHealthCheckReportMachineRemediationOutput{})
+	pulumi.RegisterOutputType(MachineHealthCheckReportMachineRemediationPtrOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckSpecOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckSpecRemediationTemplateOutput{})
 	pulumi.RegisterOutputType(MachineHealthCheckSpecRemediationTemplatePtrOutput{})

@@ -34,16 +34,20 @@ func (m *mocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return resource.PropertyMap{}, nil
 }
 
-// The KataConfig of the program, against the generated SDK, registers cluster-runtime:index:KataConfig with
-// the plugin version of schema.json, its inputs under their schema names, the cluster as a secret,
-// and reads typed outputs back.
-func TestProgramRegistersKataConfig(t *testing.T) {
+// The program, against the generated SDK, registers cluster-runtime:index:KataConfig and
+// cluster-runtime:index:MachineHealthCheck with the plugin version of schema.json, their inputs under
+// their schema names, the cluster as a secret, and reads typed outputs back.
+func TestProgramRegistersBothResources(t *testing.T) {
 	m := &mocks{}
 	var runtimeClass string
 	var ready int
+	s := settings{fixtures: "/fixtures", twinDir: "/state/twin", virtualTime: true, maxUnhealthy: "20%"}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		kata, err := newKataConfig(ctx, "/fixtures/two-workers.yaml", "/state/twin.json")
+		kata, err := newKataConfig(ctx, s)
 		if err != nil {
+			return err
+		}
+		if _, err := newMachineHealthCheck(ctx, s); err != nil {
 			return err
 		}
 		kata.RuntimeClassName.ApplyT(func(v string) string { runtimeClass = v; return v })
@@ -56,17 +60,22 @@ func TestProgramRegistersKataConfig(t *testing.T) {
 	if runtimeClass != "kata" || ready != 2 {
 		t.Errorf("outputs: runtimeClassName %q, readyNodeCount %d; want kata, 2", runtimeClass, ready)
 	}
-	if len(m.regs) != 1 {
-		t.Fatalf("registered %d resources, want 1", len(m.regs))
+	if len(m.regs) != 2 {
+		t.Fatalf("registered %d resources, want 2", len(m.regs))
 	}
-	reg := m.regs[0]
-	if reg.TypeToken != "cluster-runtime:index:KataConfig" || reg.Name != "sandboxed" {
-		t.Errorf("registered %s %s", reg.TypeToken, reg.Name)
+	kata, workers := m.regs[0], m.regs[1]
+	if kata.TypeToken != "cluster-runtime:index:KataConfig" || kata.Name != "sandboxed" {
+		t.Errorf("registered %s %s", kata.TypeToken, kata.Name)
 	}
-	if v := reg.RegisterRPC.GetVersion(); v != "0.1.0" {
-		t.Errorf("plugin version %q, want 0.1.0 (schema.json's version)", v)
+	if workers.TypeToken != "cluster-runtime:index:MachineHealthCheck" || workers.Name != "workers" {
+		t.Errorf("registered %s %s", workers.TypeToken, workers.Name)
 	}
-	in := reg.Inputs
+	for _, reg := range m.regs {
+		if v := reg.RegisterRPC.GetVersion(); v != "0.1.0" {
+			t.Errorf("%s: plugin version %q, want 0.1.0 (schema.json's version)", reg.Name, v)
+		}
+	}
+	in := kata.Inputs
 	if got := in["metadata"].ObjectValue()["name"].StringValue(); got != "example-kataconfig" {
 		t.Errorf("metadata.name = %q", got)
 	}
@@ -81,5 +90,12 @@ func TestProgramRegistersKataConfig(t *testing.T) {
 	}
 	if got := in["timeouts"].ObjectValue()["create"].StringValue(); got != "60m" {
 		t.Errorf("timeouts.create = %q", got)
+	}
+	spec := workers.Inputs["spec"].ObjectValue()
+	if got := spec["maxUnhealthy"].StringValue(); got != "20%" {
+		t.Errorf("workers spec.maxUnhealthy = %q", got)
+	}
+	if got := workers.Inputs["metadata"].ObjectValue()["namespace"].StringValue(); got != "default" {
+		t.Errorf("workers metadata.namespace = %q", got)
 	}
 }
