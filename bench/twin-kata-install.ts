@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Fixture } from "../provider/cluster/twin";
 import { EmbeddedCluster } from "../provider/wiring";
-import type { KubeObject } from "../provider/k8s/meta";
+import { openshiftPools, workerNodes } from "../test/support/openshift-fixture";
 import { type Figure, median } from "./timing";
 
 // A whole KataConfig install and removal on the twin's virtual time, for clusters of N workers.
@@ -17,33 +17,7 @@ const GOAL_5000_MS = 5_000;
 const GOAL_RATIO = 12;
 
 function workers(count: number): Fixture {
-  const objects: KubeObject[] = Array.from({ length: count }, (_, i) => ({
-    apiVersion: "v1",
-    kind: "Node",
-    metadata: {
-      name: `worker-${String(i).padStart(5, "0")}`,
-      labels: { "node-role.kubernetes.io/worker": "" },
-      annotations: {
-        "machineconfiguration.openshift.io/state": "Done",
-        "machineconfiguration.openshift.io/currentConfig": "rendered-worker-1",
-        "machineconfiguration.openshift.io/desiredConfig": "rendered-worker-1",
-      },
-    },
-  }));
-  // OpenShift always has the master and worker pools (with only worker and kata-oc, the operator
-  // would take the cluster for a compact one once the workers moved to kata-oc).
-  for (const pool of ["master", "worker"]) {
-    objects.push({
-      apiVersion: "machineconfiguration.openshift.io/v1",
-      kind: "MachineConfigPool",
-      metadata: { name: pool, labels: { [`pools.operator.machineconfiguration.openshift.io/${pool}`]: "" } },
-      spec: {
-        configuration: { name: `rendered-${pool}-1` },
-        machineConfigSelector: { matchLabels: { "machineconfiguration.openshift.io/role": pool } },
-        nodeSelector: { matchLabels: { [`node-role.kubernetes.io/${pool}`]: "" } },
-      },
-    });
-  }
+  const objects = [...workerNodes(count, 5), ...openshiftPools()];
   return { source: `${count} workers`, objects: objects.map((object, i) => ({ object, where: `object ${i}` })), events: [] };
 }
 
