@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { type ApiType, apiTypes } from "../k8s/api-types";
 import type { KubeObject } from "../k8s/meta";
 import { containerRuntimeConfigSchema, kataConfigSchema, machineConfigPoolSchema, machineConfigSchema } from "../kata/model";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // The zod models as JSON Schema (OpenAPI 3.0 flavour: `nullable`, no $ref), the one conversion that
 // every generated artefact starts from: the CustomResourceDefinitions here, and the Pulumi package

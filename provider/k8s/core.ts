@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { conditionSchema, objectMetaSchema } from "./meta";
 
 // The parts of core Kubernetes objects that the semantics read.

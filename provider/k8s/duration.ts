@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { quoted } from "./quote";
 
 // Go durations as Kubernetes serializes metav1.Duration: "300s", "5m", "1h30m", "1.5h", "0".

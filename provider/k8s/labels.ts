@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { quoted } from "./quote";
 
 // Label selectors (metav1.LabelSelector) and label syntax, as the API server validates them.

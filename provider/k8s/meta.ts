@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { annotationMapSchema, labelMapSchema } from "./labels";
 
 // ObjectMeta and conditions: the parts the semantics read. Schemas are loose (unknown fields kept),

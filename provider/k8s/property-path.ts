@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 // Property paths as users and the API server write them: spec.unhealthyConditions[0].timeout, and
 // keys that are not identifiers in brackets: matchLabels["cluster.x-k8s.io/cluster-name"].

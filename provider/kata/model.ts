@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { kinds } from "../k8s/api-types";
 import { labelSelectorSchema } from "../k8s/labels";
 import { conditionSchema, declaredMetaSchema, objectMetaSchema } from "../k8s/meta";

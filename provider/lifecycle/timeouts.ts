@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { goDurationSchema, parseGoDuration } from "../k8s/duration";
 
 // customTimeouts never reach a dynamic provider, so every wait can take its limit from the inputs;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { kinds } from "../k8s/api-types";
 import { type DurationRule, goDurationProblem, goDurationSchema } from "../k8s/duration";
 import { isEmptySelector, labelSelectorSchema } from "../k8s/labels";

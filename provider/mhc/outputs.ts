@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { conditionOutputSchema } from "../k8s/meta";
 import type { MachineHealthCheckStatus } from "./model";
 

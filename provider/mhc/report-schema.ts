@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { conditionFieldsSchema } from "../k8s/meta";
 import { remediators } from "./owners";
 

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expectTypeOf, it } from "vitest";
-import type { z } from "zod";
+import type * as z from "zod";
 import type * as sdk from "../../sdk";
 import type { clusterTargetSchema } from "../../provider/cluster/target";
 import type { kataConfigStatusOutputSchema } from "../../provider/kata/outputs";

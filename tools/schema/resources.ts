@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { clusterTargetSchema, providerConfigSchema } from "../../provider/cluster/target";
 import { declaredMetaSchema } from "../../provider/k8s/meta";
 import { kataConfigSpecSchema } from "../../provider/kata/model";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { wallClock, type Clock } from "../clock";
 
 // The twin's two kinds of time. Virtual time moves only when told to (tests, and handlers whose wait

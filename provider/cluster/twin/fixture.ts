@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { describeRef, refOf } from "../client";
 import { goDurationSchema, parseGoDuration } from "../../k8s/duration";
 import { toKubeTime, type KubeObject } from "../../k8s/meta";

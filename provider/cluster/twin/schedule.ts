@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { describeRef, refOf, type ObjectRef } from "../client";
 import { toKubeTime, type Condition, type KubeObject } from "../../k8s/meta";
 import type { ReconcileResult, StoreController } from "./controller-runner";

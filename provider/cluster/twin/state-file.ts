@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { KubeObject } from "../../k8s/meta";
 import { clockStateSchema, type ClockState } from "./clock";
 import { formatIssues } from "../../k8s/property-path";

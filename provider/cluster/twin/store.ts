@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { describeRef, refOf, type ListOptions, type ObjectRef, type WatchEventType } from "../client";
 import { labelMapSchema, selectorMatches } from "../../k8s/labels";
 import {
