@@ -1,5 +1,3 @@
-import * as net from "node:net";
-
 // A provider process ends when the engine that started it does. The Pulumi CLI starts plugins in
 // their own process groups, so a killed CLI (a CI runner's timeout, kill -9) sends them nothing: a
 // provider would go on following its wait on the cluster, or writing the twin's state file, next to
@@ -58,6 +56,8 @@ export function guardEngine(options: EngineGuardOptions): EngineGuard {
     if (process.ppid !== parent) return gone(`this process's parent changed from ${parent} to ${process.ppid}`);
     if (checking || !portText) return;
     checking = true;
+    // Loaded at the first probe, a second after the start: not on the way to a provider's first answer.
+    const net = process.getBuiltinModule("node:net");
     const socket = net.connect({ host, port: Number(portText) });
     socket.setTimeout(intervalMs * 5);
     const done = () => {

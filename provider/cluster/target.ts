@@ -1,9 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { goDurationSchema } from "../k8s/duration";
 import { quoted } from "../k8s/quote";
-import { readFixture } from "./twin/fixture";
 
 // Which cluster a resource acts on. Choosing the embedded twin is explicit; with nothing chosen we
 // use the ambient kubeconfig the way @pulumi/kubernetes does, and never fall back to the twin.
@@ -109,9 +108,10 @@ const checkedFixtures = new Map<string, string | undefined>();
 /**
  * Why `cluster.embedded.fixture` cannot be used, or undefined. A fixture is a file inside the program's
  * directory or one the package ships (links followed), and a fixture: a program's input never makes
- * the provider read, and echo in its errors, some other file of the machine.
+ * the provider read, and echo in its errors, some other file of the machine. The YAML parser is
+ * loaded only for a fixture that has to be parsed.
  */
-export function fixtureProblem(fixture: string, cwd = process.cwd()): string | undefined {
+export async function fixtureProblem(fixture: string, cwd = process.cwd()): Promise<string | undefined> {
   const { found, candidates } = findFixture(fixture, cwd);
   if (!found) return `no fixture file ${quoted(fixture)} (looked in ${candidates.join(", ")})`;
   let real: string;
@@ -127,17 +127,56 @@ export function fixtureProblem(fixture: string, cwd = process.cwd()): string | u
     return `must be a file inside the program's directory (${cwd}) or a fixture the package ships (${shippedFixtures(shipped)}); ${quoted(fixture)} is ${real}`;
   }
   if (!stat.isFile()) return `${real} is not a file`;
+  if (shippedAsBuilt(real, shipped)) return undefined;
   const key = `${real}:${stat.size}:${stat.mtimeMs}`;
   if (!checkedFixtures.has(key)) {
     let problem: string | undefined;
     try {
-      readFixture(real);
+      (await import("./twin/fixture")).readFixture(real);
     } catch (error) {
       problem = `is not a fixture the twin can load: ${(error as Error).message}`;
     }
     checkedFixtures.set(key, problem);
   }
   return checkedFixtures.get(key);
+}
+
+/** Where the build lists the fixtures the package ships, each with the digest of its bytes: all load. */
+export const SHIPPED_FIXTURES_FILE = path.join("bin", "shipped-fixtures.json");
+
+/**
+ * A digest of a file's bytes that tells an edited file from the one the build checked: two 32-bit
+ * FNV-1a hashes of the bytes, with the length. Not node:crypto, whose first use costs a check more
+ * than the rest of it; no one gains by forging a fixture, which still has to load when the twin opens.
+ */
+export function fixtureDigest(bytes: Uint8Array): string {
+  let a = 0x811c9dc5;
+  let b = 0x01234567;
+  for (let i = 0; i < bytes.length; i++) {
+    a = Math.imul(a ^ bytes[i]!, 0x01000193) >>> 0;
+    b = Math.imul(b ^ bytes[i]!, 0x01000193) >>> 0;
+  }
+  return `${bytes.length}-${a.toString(16)}-${b.toString(16)}`;
+}
+
+let shippedDigests: Record<string, string> | undefined;
+
+/**
+ * A fixture the package ships, unchanged since the build checked that it loads: not parsed again at
+ * every check (each provider process checks afresh, and parsing YAML cold costs more than Node's own
+ * start-up). Any other file, or one changed since, is parsed.
+ */
+function shippedAsBuilt(real: string, shippedDir: string): boolean {
+  if (path.dirname(real) !== realDir(shippedDir)) return false;
+  if (!shippedDigests) {
+    try {
+      shippedDigests = JSON.parse(fs.readFileSync(path.join(packageRoot(), SHIPPED_FIXTURES_FILE), "utf8")) as Record<string, string>;
+    } catch {
+      shippedDigests = {}; // not built: every fixture is parsed
+    }
+  }
+  const expected = shippedDigests[path.basename(real)];
+  return expected !== undefined && fixtureDigest(fs.readFileSync(real)) === expected;
 }
 
 function within(file: string, dir: string): boolean {

@@ -2,7 +2,7 @@ import { kinds } from "../k8s/api-types";
 import type { Node, Pod } from "../k8s/core";
 import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
+import { type CommonInputs, declaredMetadataOf, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
 import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
@@ -21,7 +21,6 @@ import {
 import { inProgressCondition, reasons } from "./operator-step";
 import { kataConfigStatusOutput, type KataConfigStatusOutput } from "./outputs";
 import { KataProgress, report } from "./progress";
-import { validateKataConfig } from "./validate";
 
 // The KataConfig resource's handlers, written once against ClusterClient.
 
@@ -38,15 +37,7 @@ export interface KataConfigOutputs extends KataConfigInputs {
   runtimeClassName: string;
 }
 
-const inputKeys = ["metadata", "spec", "timeouts"];
-
-export function check(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult {
-  return checkInputs(news, validateKataConfig);
-}
-
-export function diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): DiffResult {
-  return diffInputs(olds, news, inputKeys, { "metadata.name": "a KataConfig cannot be renamed: the new one is created after the old one is deleted (a cluster admits one)" });
-}
+export { check, diff } from "./check";
 
 export async function create(context: HandlerContext, inputs: KataConfigInputs): Promise<{ id: string; outs: KataConfigOutputs }> {
   return withCluster(context, inputs, KATA_KIND, async (call) => {

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { propertyPath } from "../k8s/property-path";
 import { clipped, quoted } from "../k8s/quote";
 
@@ -21,9 +21,13 @@ export interface FieldGuide {
   knownFields?: Record<string, string[]>;
 }
 
-/** Parse with a schema; report every broken rule as a property path and a sentence instead of throwing. */
+/**
+ * Parse with a schema; report every broken rule as a property path and a sentence instead of throwing.
+ * Without zod's compiled fast path: a provider process checks a resource's inputs a few times, and
+ * compiling the fast path of every object schema costs a first check more than it ever saves.
+ */
 export function validate<S extends z.ZodType>(schema: S, input: unknown, guide: FieldGuide = {}): Validated<z.infer<S>> {
-  const result = schema.safeParse(input, { error: (issue) => friendlyMessage(issue, guide) });
+  const result = schema.safeParse(input, { error: (issue) => friendlyMessage(issue, guide), jitless: true });
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, failures: failuresOfIssues(result.error.issues, guide) };
 }

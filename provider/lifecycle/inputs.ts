@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { z } from "zod";
-import { clusterIdentity, clusterSchemaFor, type ClusterTarget, clusterTargetSchema, embeddedTargetSchema, fixtureProblem, isEmbedded } from "../cluster/target";
+import * as z from "zod";
+import { clusterIdentity, clusterSchemaFor, type ClusterTarget, clusterTargetSchema, embeddedTargetSchema, isEmbedded } from "../cluster/target";
 import { type CheckFailure, validate, type Validated } from "./check-failures";
 import { timeoutsSchema } from "./timeouts";
 import { propertyPath } from "../k8s/property-path";
@@ -69,16 +69,16 @@ export function checkInputs(news: Record<string, unknown>, validateDeclaration: 
   const common = validate(commonInputsSchema.extend({ cluster: clusterSchemaFor(cluster).optional() }), { cluster, timeouts, owner }, {
     knownFields: { timeouts: Object.keys(timeoutsSchema.shape), "cluster.embedded": Object.keys(embeddedTargetSchema.shape) },
   });
-  const failures = [...failuresOf(common), ...failuresOf(validateDeclaration(declaration)), ...clusterFailures(cluster)];
+  const failures = [...failuresOf(common), ...failuresOf(validateDeclaration(declaration))];
   return { inputs: news, failures: dropFailuresOnUnknowns(failures, unknownPaths) };
 }
 
-/** What the cluster input names must be usable: an embedded twin's fixture file (read at check, so at preview). */
-function clusterFailures(cluster: unknown): CheckFailure[] {
-  const embedded = cluster && typeof cluster === "object" && isEmbedded(cluster as ClusterTarget) ? (cluster as { embedded?: { fixture?: unknown } }).embedded : undefined;
-  const fixture = embedded && typeof embedded === "object" ? embedded.fixture : undefined;
-  const problem = typeof fixture === "string" && fixture !== "" ? fixtureProblem(fixture) : undefined;
-  return problem ? [{ property: "cluster.embedded.fixture", reason: problem }] : [];
+/** The fixture file an embedded `cluster` input names, when it is known and a non-empty string. */
+export function embeddedFixtureOf(cluster: unknown): string | undefined {
+  if (!cluster || typeof cluster !== "object" || !isEmbedded(cluster as ClusterTarget)) return undefined;
+  const embedded = (cluster as { embedded?: unknown }).embedded;
+  const fixture = embedded && typeof embedded === "object" ? (embedded as { fixture?: unknown }).fixture : undefined;
+  return typeof fixture === "string" && fixture !== "" && !isUnknown(fixture) ? fixture : undefined;
 }
 
 function failuresOf(result: Validated<unknown>): CheckFailure[] {

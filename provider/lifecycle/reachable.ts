@@ -1,9 +1,20 @@
 import type { ClusterClient } from "../cluster/client";
-import { type ClusterTarget, isEmbedded } from "../cluster/target";
+import { type ClusterTarget, fixtureProblem, isEmbedded } from "../cluster/target";
 import { failuresForEngine } from "./check-failures";
 import type { HandlerContext } from "./context";
-import type { CheckResult } from "./inputs";
+import { type CheckResult, embeddedFixtureOf } from "./inputs";
 import { containsUnknown } from "./unknowns";
+
+/**
+ * At check, so at preview: the fixture an embedded twin names must be one the twin can load, beside
+ * whatever else check found (a twin is never opened at check). Both hosts run this after the
+ * resource's own check, and before checkClusterReachable.
+ */
+export async function checkFixture(result: CheckResult): Promise<CheckResult> {
+  const fixture = embeddedFixtureOf(result.inputs.cluster);
+  const problem = fixture === undefined ? undefined : await fixtureProblem(fixture);
+  return problem ? { ...result, failures: [...result.failures, { property: "cluster.embedded.fixture", reason: problem }] } : result;
+}
 
 /**
  * At check, so at preview: a resource on a real cluster says at once that the cluster cannot be used

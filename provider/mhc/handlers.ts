@@ -5,7 +5,7 @@ import type { Node } from "../k8s/core";
 import { describeFailures } from "../lifecycle/check-failures";
 import type { HandlerContext } from "../lifecycle/context";
 import { PartialStateError, WaitFailedError } from "../lifecycle/errors";
-import { checkInputs, type CheckResult, type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
+import { type CommonInputs, declaredMetadataOf, diffInputs, type DiffResult, OWNER_ANNOTATION, PROVIDER_KEY } from "../lifecycle/inputs";
 import { timeoutMs } from "../lifecycle/timeouts";
 import { containsUnknown } from "../lifecycle/unknowns";
 import { waitFor } from "../lifecycle/wait";
@@ -54,9 +54,7 @@ export interface MachineHealthCheckOutputs extends MachineHealthCheckInputs {
   report?: Evaluation;
 }
 
-export function check(_olds: Record<string, unknown>, news: Record<string, unknown>): CheckResult {
-  return checkInputs(news, validateMachineHealthCheck);
-}
+export { check } from "./check";
 
 export async function diff(context: HandlerContext, _id: string, olds: MachineHealthCheckOutputs, news: MachineHealthCheckInputs): Promise<DiffResult> {
   const result = diffInputs(olds, news, ["metadata", "spec", "timeouts"], replaceOn);

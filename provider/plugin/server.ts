@@ -6,9 +6,9 @@ import { failuresForEngine } from "../lifecycle/check-failures";
 import type { HandlerContext, Progress } from "../lifecycle/context";
 import { PartialStateError } from "../lifecycle/errors";
 import { ownerKeyOf, type PropertyChange } from "../lifecycle/inputs";
-import { checkClusterReachable, checkResultForEngine } from "../lifecycle/reachable";
+import { checkClusterReachable, checkFixture, checkResultForEngine } from "../lifecycle/reachable";
+import { lazy } from "../lifecycle/lazy";
 import { isUnknown } from "../lifecycle/unknowns";
-import { connect } from "../wiring/connect";
 import { checkConfig, diffConfig, kubeconfigOf, targetOf } from "./config";
 import { EngineLog } from "./engine-log";
 import { pluginResources, type PluginResource } from "./resources";
@@ -27,6 +27,9 @@ export interface PluginOptions {
   /** Told when the engine cannot be reached any more. */
   onEngineUnreachable?: (reason: string) => void;
 }
+
+/** The backends (a twin with the simulated operators, or a Kubernetes client), loaded when a handler first connects. */
+const wiring = lazy(() => import("../wiring/connect"));
 
 type Callback<T> = grpcTypes.sendUnaryData<T>;
 type Call<T> = grpcTypes.ServerUnaryCall<T, unknown>;
@@ -131,7 +134,7 @@ export class ProviderPlugin {
     const news = withDefaults(fromStruct(request.getNews()), urn, resource);
     const plain = reveal(news) as JsonObject;
     return this.operate(request.getUrn(), [plain], new Set(), 0, async (context) => {
-      const checked = resource.check(reveal(fromStruct(request.getOlds())) as JsonObject, plain);
+      const checked = await checkFixture(await resource.check(reveal(fromStruct(request.getOlds())) as JsonObject, plain));
       // As the dynamic host: a real cluster proved usable (the configured one for a resource that names
       // none), a twin never opened at check; failures path-first, so the engine never prints a value.
       const configured = targetOf(this.config);
@@ -230,7 +233,10 @@ export class ProviderPlugin {
     const hide = (text: string) => redact(text, kubeconfigs);
     const progress = this.log.progress(urn, hide);
     const handler: HandlerContext = {
-      connect: (target) => (target ? connect(target) : connect(targetOf(this.config), { kubeconfigSource: "the provider's kubeconfig (cluster-runtime:kubeconfig)" })),
+      connect: async (target) => {
+        const { connect } = await wiring();
+        return target ? connect(target) : connect(targetOf(this.config), { kubeconfigSource: "the provider's kubeconfig (cluster-runtime:kubeconfig)" });
+      },
       progress: () => progress,
       signal: operation.signal,
       ...(timeoutSeconds > 0 ? { timeoutMs: timeoutSeconds * 1000 } : {}),

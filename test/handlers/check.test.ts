@@ -72,6 +72,25 @@ describe("check refuses bad input with the property and the rule, creating nothi
     expect((await providers.kataConfig.check({}, kata({ spec: { logLevel: "info" } }))).failures).toEqual([]);
   });
 
+  it("loads a fixture of the program's directory at check: one the twin cannot load is refused beside the other problems; one not known yet is not read", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pcr-check-fixture-"));
+    const cwd = process.cwd();
+    try {
+      fs.writeFileSync(path.join(dir, "broken.yaml"), "apiVersion: v1\nkind: Node\nmetadata: [\n");
+      process.chdir(dir);
+      const broken = { embedded: { fixture: "broken.yaml" } };
+      const { failures } = await providers.kataConfig.check({}, kata({ spec: { logLevel: "loud" }, cluster: broken }));
+      expect(failures.map((f) => f.reason)).toEqual([
+        expect.stringMatching(/^spec\.logLevel: /),
+        expect.stringMatching(/^cluster\.embedded\.fixture: is not a fixture the twin can load: .*broken\.yaml: document 1/),
+      ]);
+      expect((await providers.kataConfig.check({}, kata({ cluster: { embedded: { fixture: UNKNOWN } } }))).failures).toEqual([]);
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lets values not known yet (preview) through, and still checks the known ones", async () => {
     expect((await providers.machineHealthCheck.check({}, mhc({ clusterName: UNKNOWN, maxUnhealthy: UNKNOWN }))).failures).toEqual([]);
     expect((await providers.kataConfig.check({}, kata({ spec: UNKNOWN }))).failures).toEqual([]);
