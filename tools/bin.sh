@@ -7,7 +7,7 @@
 #   pulumi-resource-pulumi-nodejs    the dynamic provider launcher (tools/pulumi/build.sh)
 #   pulumi-language-yaml             Pulumi YAML                   (tools/yaml/build.sh, cached)
 #   pulumi-resource-cluster-runtime  this package's provider plugin: a launcher of
-#                                    bin/provider/plugin/main.js of this checkout on its Node 24
+#                                    bin/plugin/main.js of this checkout on its Node 24
 #
 #   PATH="$(npm run --silent tools | tail -1):$PATH"
 #   pulumi plugin install resource cluster-runtime 0.1.0 --file "$dir/pulumi-resource-cluster-runtime"
@@ -27,7 +27,7 @@ yaml="$(bash "$root/tools/yaml/build.sh" | tail -n 1)"
 [[ -x "$engine/pulumi" ]] || die "tools/pulumi/build.sh gave no pulumi ('$engine')"
 [[ -x "$yaml/pulumi-language-yaml" ]] || die "tools/yaml/build.sh gave no pulumi-language-yaml ('$yaml')"
 
-main="$root/bin/provider/plugin/main.js"
+main="$root/bin/plugin/main.js"
 node="$root/node_modules/.bin/node"
 [[ -f "$main" ]] || die "$main is missing: run npm run build first"
 [[ -x "$node" ]] || die "$node is missing: run npm ci first (Node 24 comes from the npm package node@24)"

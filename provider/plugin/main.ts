@@ -58,9 +58,12 @@ export async function main(args: string[]): Promise<void> {
   process.stdout.write(`${port}\n`);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
+/** The process's entry (bin/plugin/main.js): main, and a failure to start said on stderr. */
+export function start(args: string[]): void {
+  main(args).catch((error: unknown) => {
     process.stderr.write(`pulumi-resource-cluster-runtime: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) start(process.argv.slice(2));

@@ -1,8 +1,7 @@
-import { createRequire } from "node:module";
-import type * as grpcTypes from "@grpc/grpc-js";
-import type * as anyTypes from "google-protobuf/google/protobuf/any_pb";
-import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
-import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
+import * as grpc from "@grpc/grpc-js";
+import { Any } from "google-protobuf/google/protobuf/any_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { type JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as engineProto from "@pulumi/pulumi/proto/engine_pb";
 import * as pluginProto from "@pulumi/pulumi/proto/plugin_pb";
@@ -11,25 +10,21 @@ import * as providerProto from "@pulumi/pulumi/proto/provider_pb";
 import * as statusProto from "@pulumi/pulumi/proto/status_pb";
 
 // The gRPC stubs the @pulumi/pulumi package ships, and the gRPC and protobuf runtimes they were
-// generated for, loaded from that package's own dependencies (the very instances the stubs use, so
-// a Struct made here is one the stubs accept).
+// generated for: the very instances the stubs use, so that a Struct made here is one the stubs
+// accept. The plugin runs from its bundle, whose build resolves these runtimes from @pulumi/pulumi's
+// own directory for every importer (tools/build/provider-bundle.ts); from the compiled files they
+// resolve to npm's one hoisted copy, which test/plugin/rpc.test.ts checks is the stubs' own.
 
-const fromPulumi = createRequire(require.resolve("@pulumi/pulumi/package.json"));
-
-export const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
-export const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof structTypes;
-export const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof emptyTypes;
-export const { Any } = fromPulumi("google-protobuf/google/protobuf/any_pb") as typeof anyTypes;
-export { engineProto, engineRpc, pluginProto, providerProto, providerRpc, statusProto };
+export { Any, Empty, engineProto, engineRpc, grpc, pluginProto, providerProto, providerRpc, statusProto, Struct };
 
 export type JsonObject = Record<string, unknown>;
 
 /** A protobuf Struct as plain JSON (absent → {}). */
-export function fromStruct(struct: structTypes.Struct | undefined): JsonObject {
+export function fromStruct(struct: Struct | undefined): JsonObject {
   return (struct?.toJavaScript() ?? {}) as JsonObject;
 }
 
 /** Plain JSON as a protobuf Struct (undefined fields dropped, as JSON does). */
-export function toStruct(value: JsonObject): structTypes.Struct {
-  return Struct.fromJavaScript(JSON.parse(JSON.stringify(value)) as Record<string, structTypes.JavaScriptValue>);
+export function toStruct(value: JsonObject): Struct {
+  return Struct.fromJavaScript(JSON.parse(JSON.stringify(value)) as Record<string, JavaScriptValue>);
 }

@@ -1,42 +1,124 @@
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import { build, type Plugin } from "esbuild";
+import { fixtureDigest, SHIPPED_FIXTURES_FILE } from "../../provider/cluster/target";
+import { parseFixture } from "../../provider/cluster/twin/fixture";
 
-// The provider entry as one file. A provider process (each `pulumi preview` starts fresh ones) loads
-// "pulumi-cluster-runtime/provider" first thing; from the compiled tree that is ~120 files (zod's
-// among them), and resolving and compiling them cost several times Node's own start-up. One bundled
-// file, compiled once into Node's on-disk compile cache, loads in a fraction of that.
+// What a provider process loads first, as one file each, with a V8 code cache made after a warm-up:
+// - bin/provider-entry: "pulumi-cluster-runtime/provider", which the dynamic provider's serialized
+//   closures require (provider/index.ts);
+// - bin/plugin: the pulumi-resource-cluster-runtime plugin (provider/plugin/main.ts), its gRPC and
+//   protobuf runtimes and @pulumi/pulumi's stubs included.
+// Each provider process (every `pulumi preview` starts fresh ones) loads one of them before it can
+// answer anything; from the compiled tree that is hundreds of files. One file, with the code cache
+// (provider/bundle-loader.ts says why the build makes it rather than Node), loads in a fraction.
 //
-// `npm run build` runs this after tsc: provider/index.ts → bin/provider-entry/bundle.js,
-// and bin/provider-entry/index.js turns the compile cache on before loading it. The Kubernetes
-// client stays outside the bundle: it is loaded only when a resource targets a real cluster.
+// `npm run build` runs this after tsc. The Kubernetes client stays outside both bundles: it is loaded
+// only when a resource targets a real cluster. The warm-up (tools/build/warm-up.ts) runs on the Node
+// that runs the build, which is the Node the package's tools run the providers on. The build also
+// lists the fixtures the package ships, which all load, for check to trust (bin/shipped-fixtures.json).
 
 const root = path.resolve(__dirname, "..", "..");
-const out = path.join(root, "bin", "provider-entry");
 
-fs.mkdirSync(out, { recursive: true });
-buildSync({
-  // From the TypeScript source: ES modules, so that esbuild leaves out what is never used (most of
-  // zod), and the handlers a host loads lazily stay lazy.
-  entryPoints: [path.join(root, "provider", "index.ts")],
-  outfile: path.join(out, "bundle.js"),
-  bundle: true,
-  platform: "node",
-  target: "node22",
-  format: "cjs",
-  minifyWhitespace: true,
-  minifySyntax: true,
-  keepNames: true, // error messages and stack traces keep our names
-  sourcemap: "linked",
-  external: ["@kubernetes/client-node"],
-  logLevel: "warning",
+/**
+ * The gRPC and protobuf runtimes as @pulumi/pulumi's stubs resolve them, whoever imports them: one
+ * instance in the bundle, the stubs' own (a Struct made by the plugin is one the stubs accept).
+ */
+const pulumisOwnRuntimes: Plugin = {
+  name: "pulumi's own gRPC and protobuf runtimes",
+  setup(build) {
+    const fromPulumi = createRequire(require.resolve("@pulumi/pulumi/package.json", { paths: [root] }));
+    build.onResolve({ filter: /^(@grpc\/grpc-js|google-protobuf)(\/.*)?$/ }, (args) => ({ path: fromPulumi.resolve(args.path) }));
+  },
+};
+
+interface Entry {
+  /** The TypeScript entry point. */
+  source: string;
+  out: string;
+  /** The generated file that loads the bundle (what package.json and the launchers name), and what it does with it. */
+  loader: { name: string; program: boolean; body: string };
+  plugins?: Plugin[];
+}
+
+const entries: Entry[] = [
+  {
+    source: path.join(root, "provider", "index.ts"),
+    out: path.join(root, "bin", "provider-entry"),
+    loader: { name: "index.js", program: false, body: "module.exports = bundle;" },
+  },
+  {
+    source: path.join(root, "provider", "plugin", "main.ts"),
+    out: path.join(root, "bin", "plugin"),
+    loader: { name: "main.js", program: true, body: "bundle.start(process.argv.slice(2));" },
+    plugins: [pulumisOwnRuntimes],
+  },
+];
+
+async function bundle(entry: Entry): Promise<void> {
+  fs.mkdirSync(entry.out, { recursive: true });
+  const bundle = path.join(entry.out, "bundle.js");
+  fs.rmSync(`${bundle}.cache`, { force: true });
+  await build({
+    // From the TypeScript source: ES modules, so that esbuild leaves out what is never used, and the
+    // code a host loads lazily stays lazy.
+    entryPoints: [entry.source],
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true, // error messages and stack traces keep our names
+    sourcemap: "linked",
+    external: ["@kubernetes/client-node"],
+    plugins: entry.plugins ?? [],
+    logLevel: "warning",
+  });
+  // A script the loader compiles itself: no "#!" line (only the loader is run as a program).
+  fs.writeFileSync(bundle, fs.readFileSync(bundle, "utf8").replace(/^#!.*\n/, ""));
+  const loader = path.join(entry.out, entry.loader.name);
+  fs.writeFileSync(
+    loader,
+    [
+      ...(entry.loader.program ? ["#!/usr/bin/env node"] : []),
+      "// Generated by tools/build/provider-bundle.ts: the bundle beside, loaded with its code cache.",
+      'const bundle = require("../provider/bundle-loader.js").loadBundle(require("node:path").join(__dirname, "bundle.js"));',
+      entry.loader.body,
+      "",
+    ].join("\n"),
+  );
+  if (entry.loader.program) fs.chmodSync(loader, 0o755);
+}
+
+/** The fixtures the package ships that load, with their digests, for check to trust (cluster/target.ts). */
+function listShippedFixtures(): void {
+  const dir = path.join(root, "fixtures");
+  const digests: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const text = fs.readFileSync(path.join(dir, name));
+    parseFixture(text.toString("utf8"), `fixtures/${name}`); // throws, and fails the build, on one that does not load
+    digests[name] = fixtureDigest(text);
+  }
+  fs.writeFileSync(path.join(root, SHIPPED_FIXTURES_FILE), `${JSON.stringify(digests, null, 2)}\n`);
+}
+
+async function main(): Promise<void> {
+  listShippedFixtures();
+  for (const entry of entries) await bundle(entry);
+  // The code caches: a warm-up does what a provider does first, then writes what it compiled. Its
+  // stdin stays open: the plugin it runs ends when its stdin does, as when the engine goes.
+  const warmUp = spawn(process.execPath, [require.resolve("tsx/cli", { paths: [root] }), path.join(__dirname, "warm-up.ts")], { cwd: root, stdio: ["pipe", "inherit", "pipe"] });
+  let stderr = "";
+  warmUp.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => warmUp.on("exit", resolve));
+  if (code !== 0) throw new Error(`the warm-up that makes the code caches failed:\n${stderr}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tools/build/provider-bundle.ts: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 });
-fs.writeFileSync(
-  path.join(out, "index.js"),
-  [
-    "// Generated by tools/build/provider-bundle.ts: the compile cache first (Node >= 22.1), then the bundle.",
-    'require("node:module").enableCompileCache?.();',
-    'module.exports = require("./bundle.js");',
-    "",
-  ].join("\n"),
-);
