@@ -124,7 +124,7 @@ config:
     await cli.waitFor("worker-1: installing (0/2 ready)");
     started = processTree(cli.process.pid!).filter((pid) => pid !== cli.process.pid);
     const commands = started.map(commandOf).join("\n");
-    expect(commands).toContain(path.join("provider", "plugin", "main.js"));
+    expect(commands).toContain(path.join("bin", "plugin", "main.js"));
     expect(commands).toContain("pulumi-language-yaml");
 
     process.kill(cli.process.pid!, "SIGKILL");
