@@ -6,30 +6,20 @@ export interface Figure {
   ms: number;
 }
 
-/** Median wall time of `runs` calls after `warmup` unmeasured ones. */
-export function timeMedian(fn: () => unknown, runs = 7, warmup = 2): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
+/**
+ * Median wall time of each case, the cases run in turn round after round (after `warmup` unmeasured
+ * rounds), so that a busy machine slows them alike and the ratios between them hold.
+ */
+export function timeInTurn(cases: ReadonlyArray<() => unknown>, rounds = 7, warmup = 2): number[] {
+  const times = cases.map(() => [] as number[]);
+  for (let round = 0; round < warmup + rounds; round++) {
+    cases.forEach((run, i) => {
+      const start = performance.now();
+      run();
+      if (round >= warmup) times[i]!.push(performance.now() - start);
+    });
   }
-  times.sort((a, b) => a - b);
-  return Number(times[Math.floor(times.length / 2)]!.toFixed(2));
-}
-
-/** The same for an async body. */
-export async function timeMedianAsync(fn: () => Promise<unknown>, runs = 5, warmup = 1): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return Number(times[Math.floor(times.length / 2)]!.toFixed(2));
+  return times.map((values) => Number(median(values).toFixed(2)));
 }
 
 /** The median of some measurements (the mean of the middle two for an even count). */
