@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import type * as grpcTypes from "@grpc/grpc-js";
-import { Empty, engineRpc, grpc, providerProto, providerRpc, toStruct } from "../provider/plugin/rpc";
+import { providerProto, toStruct } from "../provider/plugin/rpc";
+import { KATA_URN, standInEngine, startPlugin } from "./plugin-process";
 import { type Figure, median } from "./timing";
 
 // What a provider process pays before it answers the engine's first call, against Node's own start-up
@@ -17,9 +17,7 @@ import { type Figure, median } from "./timing";
 // loads it, built.
 
 const RUNS = 21;
-const root = path.join(__dirname, "..");
-const programDir = path.join(root, "examples", "quickstart");
-const pluginMain = path.join(root, "bin", "plugin", "main.js");
+const programDir = path.join(__dirname, "..", "examples", "quickstart");
 const node = process.execPath;
 const kataInputs = { metadata: { name: "k" }, spec: { logLevel: "info" }, cluster: { embedded: { fixture: "two-workers" } } };
 
@@ -40,50 +38,16 @@ function timeExit(args: string[]): number {
 /** Spawn to the answer of GetSchema, then of a Check; the plugin is stopped afterwards (not timed). */
 async function timePlugin(engineAddress: string): Promise<number> {
   const start = performance.now();
-  const child = spawn(node, [pluginMain, engineAddress], { cwd: programDir, stdio: ["pipe", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const plugin = await startPlugin(engineAddress, programDir);
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        if (out.includes("\n")) resolve(out.trim());
-      });
-      child.on("exit", (code) => reject(new Error(`the plugin exited (${code}) before it printed its port: ${stderr}`)));
-    });
-    const client = new providerRpc.ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    try {
-      await call(client, "getSchema", new providerProto.GetSchemaRequest());
-      const request = new providerProto.CheckRequest()
-        .setUrn("urn:pulumi:dev::bench::cluster-runtime:index:KataConfig::k")
-        .setOlds(toStruct({}))
-        .setNews(toStruct(kataInputs));
-      const response = await call<InstanceType<typeof providerProto.CheckResponse>>(client, "check", request);
-      if (response.getFailuresList().length) throw new Error(`the plugin's check failed: ${response.getFailuresList().map((f) => f.getReason()).join("; ")}`);
-      return performance.now() - start;
-    } finally {
-      client.close();
-    }
+    await plugin.call("getSchema", new providerProto.GetSchemaRequest());
+    const request = new providerProto.CheckRequest().setUrn(KATA_URN).setOlds(toStruct({})).setNews(toStruct(kataInputs));
+    const response = await plugin.call<InstanceType<typeof providerProto.CheckResponse>>("check", request);
+    if (response.getFailuresList().length) throw new Error(`the plugin's check failed: ${response.getFailuresList().map((f) => f.getReason()).join("; ")}`);
+    return performance.now() - start;
   } finally {
-    child.stdin.end(); // the plugin ends when its stdin does, as when the engine goes
-    child.kill();
+    plugin.stop();
   }
-}
-
-function call<T>(client: InstanceType<typeof providerRpc.ResourceProviderClient>, method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const fn = (client as unknown as Record<string, (r: unknown, cb: (e: grpcTypes.ServiceError | null, v: T) => void) => void>)[method]!;
-    fn.call(client, request, (error, value) => (error ? reject(error) : resolve(value)));
-  });
-}
-
-/** A stand-in for the engine's Log service, which the plugin talks to. */
-async function standInEngine(): Promise<{ address: string; stop(): void }> {
-  const server = new grpc.Server();
-  server.addService(engineRpc.EngineService, { log: (_call: unknown, callback: grpcTypes.sendUnaryData<unknown>) => callback(null, new Empty()) });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  return { address: `127.0.0.1:${port}`, stop: () => server.forceShutdown() };
 }
 
 export async function run(): Promise<Figure[]> {

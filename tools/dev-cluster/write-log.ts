@@ -7,17 +7,22 @@ import { describeRef, refOf, type ClusterClient, type ObjectRef } from "../../pr
 export interface WriteRecord {
   op: "apply" | "patch" | "patchStatus" | "delete";
   ref: ObjectRef;
-  /** Epoch ms when the request was sent, and when its answer arrived. */
+  /** Epoch ms when the request was sent, and when its answer arrived (to the microsecond: wallClockMs). */
   sentAt: number;
   doneAt: number;
   status?: unknown;
 }
 
+/** The wall clock in epoch ms with a fraction, comparable across processes (Date.now() is whole ms). */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 export function recordWrites(client: ClusterClient, file: string): ClusterClient {
   async function recorded<T>(op: WriteRecord["op"], ref: ObjectRef, write: () => Promise<T>, status?: unknown): Promise<T> {
-    const sentAt = Date.now();
+    const sentAt = wallClockMs();
     const result = await write();
-    const record: WriteRecord = { op, ref, sentAt, doneAt: Date.now(), ...(status !== undefined ? { status } : {}) };
+    const record: WriteRecord = { op, ref, sentAt, doneAt: wallClockMs(), ...(status !== undefined ? { status } : {}) };
     appendFileSync(file, `${JSON.stringify(record)}\n`);
     return result;
   }
