@@ -22,6 +22,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[capi/build] %s\n' "$*" >&2; }
 die() { printf '[capi/build] ERROR: %s\n' "$*" >&2; exit 1; }
+complete() { [[ -x "$1/capi-health-manager" && -f "$1/VERSIONS" && -d "$1/crds" ]]; }
+# shellcheck source=../lib/go-cache.sh
+source "$here/../lib/go-cache.sh"
 
 # Bump when the way the binary is built or the cache dir is laid out changes
 # (flags, ldflags, which CRDs are copied), so that old cache dirs are not reused.
@@ -42,53 +45,23 @@ CRDS_OPTIONAL=(
 )
 
 # Module version, read from go.mod (single source of truth).
-modver() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1"; }
 capi_version="$(modver "$here/go.mod" sigs.k8s.io/cluster-api)"
 [[ -n "$capi_version" ]] || die "cannot read the sigs.k8s.io/cluster-api version from $here/go.mod"
 
 # Cache key: go.mod (minus comments and blank lines, so that editing a comment
 # does not force a rebuild), go.sum, our Go sources (by path and content) and
 # the recipe, including the CRD list.
-nocomment() { sed -e 's#//.*##' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
 hash="$( {
   echo "recipe=$RECIPE"
   printf 'crd %s\n' "${CRDS_REQUIRED[@]}" "${CRDS_OPTIONAL[@]}"
   nocomment "$here/go.mod"; cat "$here/go.sum"
   (cd "$here" && find cmd -type f -name '*.go' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
 } | sha256sum | cut -c1-12)"
-cache_root="${PULUMI_CLUSTER_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-cluster-runtime}"
 out="$cache_root/capi-$capi_version-$hash"
+reuse_cached "$out"
 
-complete() { [[ -x "$1/capi-health-manager" && -f "$1/VERSIONS" && -d "$1/crds" ]]; }
-
-if complete "$out"; then
-  log "cached: $out"
-  echo "$out"
-  exit 0
-fi
-
-# --- Go toolchain check -------------------------------------------------------
-need="$(awk '$1 == "go" { print $2; exit }' "$here/go.mod")"
-command -v go >/dev/null 2>&1 ||
-  die "Go is not installed (or not on PATH). Building Cluster API $capi_version's controllers needs Go >= $need."
-have="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)"
-have="${have#go}"
-have="${have%%[ -]*}" # strip suffixes like " X:..." or "-rc"
-[[ -n "$have" ]] || die "cannot determine the Go version from 'go env GOVERSION'. Needs Go >= $need."
-if [[ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n 1)" != "$need" ]]; then
-  die "Go $have is too old: building Cluster API $capi_version's controllers needs Go >= $need ($(command -v go))."
-fi
-# Never let the go command fetch another toolchain behind our back; we just
-# checked that the local one is new enough.
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-unset GOOS GOARCH || true
-
-mkdir -p "$cache_root"
-# Temp dirs of builds that were killed (SIGKILL skips the trap) and are a day old.
-find "$cache_root" -maxdepth 1 -name '.capi-*.tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-tmp="$(mktemp -d "$cache_root/.capi-$capi_version-$hash.tmp.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+require_go "$(gomin "$here/go.mod")" "Cluster API $capi_version's controllers"
+build_dir "capi-$capi_version-$hash"
 
 start=$SECONDS
 log "building into $out (go $have, $(nproc 2>/dev/null || echo '?') CPUs)"
@@ -130,15 +103,6 @@ log "copied $(find "$tmp/crds" -name '*.yaml' | wc -l) CRDs from $mod_dir"
   echo "recipe $RECIPE"
   (cd "$tmp/crds" && for f in *.yaml; do echo "crd $f"; done)
 } >"$tmp/VERSIONS"
-chmod 0755 "$tmp"
-
-# Atomic publish (rename within one directory). A leftover incomplete dir
-# (only possible by hand) is replaced; if a concurrent build won the race,
-# keep its result (the EXIT trap removes ours).
-if [[ -e "$out" ]] && ! complete "$out"; then rm -rf "$out"; fi
-if ! mv -T "$tmp" "$out" 2>/dev/null; then
-  complete "$out" || die "cannot move $tmp to $out"
-  log "another build finished first; using it"
-fi
+publish "$tmp" "$out"
 log "done in $((SECONDS - start))s: $out"
 echo "$out"

@@ -33,7 +33,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 log() { printf '[capi/smoke] %s\n' "$*" >&2; }
 die() { printf '[capi/smoke] FAIL: %s\n' "$*" >&2; exit 1; }
-now_ms() { local t; t="$(date +%s%N)"; echo $((t / 1000000)); }
+# shellcheck source=../lib/local-apiserver.sh
+source "$here/../lib/local-apiserver.sh"
 
 for tool in openssl kubectl awk; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not installed"
@@ -60,21 +61,6 @@ mgr="$capi/capi-health-manager"
 work="$(mktemp -d "${TMPDIR:-/tmp}/capi-smoke.XXXXXX")"
 etcd_pid="" api_pid="" mgr_pid="" mgr2_pid="" starter_pid=""
 
-stop() { # stop PID NAME: SIGTERM, up to 15 s, then SIGKILL
-  local pid="$1" name="$2" i
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name did not stop on SIGTERM; SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$?
   set +e
@@ -95,95 +81,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- free loopback ports --------------------------------------------------------
-taken=" "
-pick_port() { # sets $port
-  local lo _ p i
-  read -r lo _ </proc/sys/net/ipv4/ip_local_port_range || lo=32768
-  ((lo > 20000)) || lo=32768
-  for ((i = 0; i < 200; i++)); do
-    p=$((15000 + RANDOM % (lo - 15000)))
-    [[ "$taken" == *" $p "* ]] && continue
-    if ! awk -v p="$(printf '%04X' "$p")" 'FNR > 1 { n = split($2, a, ":"); if (a[n] == p) found = 1 } END { exit !found }' \
-      /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
-      taken+="$p "
-      port="$p"
-      return 0
-    fi
-  done
-  die "no free port found"
-}
 pick_port; etcd_port="$port"
 pick_port; api_port="$port"
-
-# --- certificates (as tools/kube/smoke.sh) -----------------------------------
-pki="$work/pki"
-certs="$work/apiserver-certs"
-mkdir -p "$pki" "$certs"
-ossl() { openssl "$@" >/dev/null 2>"$work/openssl.err" || { cat "$work/openssl.err" >&2; die "openssl $1 failed"; }; }
-eckey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
-sign() { # sign FILE-PREFIX SUBJECT EXTENSIONS
-  eckey "$1.key"
-  ossl req -new -key "$1.key" -subj "$2" -out "$1.csr"
-  printf '%s\n' "$3" >"$1.ext"
-  ossl x509 -req -in "$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-    -days 7 -sha256 -extfile "$1.ext" -out "$1.crt"
-}
-eckey "$pki/ca.key"
-ossl req -x509 -new -key "$pki/ca.key" -subj "/CN=pulumi-cluster-runtime-capi-smoke-ca" -days 7 -sha256 \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -out "$pki/ca.crt"
-sign "$certs/apiserver" "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
-sign "$pki/admin" "/O=system:masters/CN=pulumi-cluster-runtime-admin" "basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=clientAuth"
-rm -f "$certs"/*.csr "$certs"/*.ext "$pki"/*.csr "$pki"/*.ext
-ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key"
-ossl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
-
-kc="$work/kubeconfig"
-k() { kubectl --kubeconfig="$kc" --request-timeout=20s "$@"; }
-kubectl config --kubeconfig="$kc" set-cluster dev --server="https://127.0.0.1:$api_port" \
-  --certificate-authority="$pki/ca.crt" --embed-certs=true >/dev/null
-kubectl config --kubeconfig="$kc" set-credentials admin \
-  --client-certificate="$pki/admin.crt" --client-key="$pki/admin.key" --embed-certs=true >/dev/null
-kubectl config --kubeconfig="$kc" set-context dev --cluster=dev --user=admin >/dev/null
-kubectl config --kubeconfig="$kc" use-context dev >/dev/null
-
-# --- etcd + kube-apiserver (flags as tools/kube/smoke.sh) ----------------------
-etcd_health() (
-  exec 3<>"/dev/tcp/127.0.0.1/$etcd_port" || exit 1
-  printf 'GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-  reply="$(timeout 2 cat <&3 || true)"
-  [[ "$reply" == *'"health":"true"'* ]]
-) 2>/dev/null
+make_pki pulumi-cluster-runtime-capi-smoke-ca
+write_kubeconfig
 t0="$(now_ms)"
-"$kube/etcd" --name=dev --data-dir="$work/etcd-data" \
-  --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
-  --listen-peer-urls="http://127.0.0.1:0" --initial-advertise-peer-urls="http://127.0.0.1:2380" \
-  --initial-cluster="dev=http://127.0.0.1:2380" --unsafe-no-fsync=true --log-level=warn \
-  >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-until etcd_health; do
-  kill -0 "$etcd_pid" 2>/dev/null || die "etcd exited during start"
-  (($(now_ms) - t0 < 60000)) || die "etcd not healthy after 60 s"
-  sleep 0.1
-done
-"$kube/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" --cert-dir="$certs" \
-  --secure-port="$api_port" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-  --service-cluster-ip-range=10.0.0.0/24 --service-account-issuer="https://127.0.0.1:$api_port" \
-  --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-  --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --disable-admission-plugins=ServiceAccount \
-  --endpoint-reconciler-type=none --allow-privileged=true >"$work/kube-apiserver.log" 2>&1 &
-api_pid=$!
-until [[ "$(k get --raw=/readyz 2>/dev/null)" == ok ]]; do
-  kill -0 "$api_pid" 2>/dev/null || die "kube-apiserver exited during start"
-  (($(now_ms) - t0 < 180000)) || die "kube-apiserver not ready after 180 s"
-  sleep 0.2
-done
+start_etcd "$kube"
+start_apiserver "$kube"
 for ((i = 0; ; i++)); do
   [[ "$(k get ns -o name)" == *namespace/default* ]] && break
   ((i < 100)) || die "namespace default missing"

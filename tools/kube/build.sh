@@ -20,13 +20,15 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[kube/build] %s\n' "$*" >&2; }
 die() { printf '[kube/build] ERROR: %s\n' "$*" >&2; exit 1; }
+complete() { [[ -x "$1/kube-apiserver" && -x "$1/etcd" && -f "$1/VERSIONS" ]]; }
+# shellcheck source=../lib/go-cache.sh
+source "$here/../lib/go-cache.sh"
 
 # Bump when the way the binaries are built changes (flags, ldflags, layout),
 # so that old cache dirs are not reused.
 RECIPE=1
 
 # Module versions, read from the go.mod files (single source of truth).
-modver() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1"; }
 k8s_version="$(modver "$here/go.mod" k8s.io/kubernetes)"
 etcd_version="$(modver "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 [[ -n "$k8s_version" ]] || die "cannot read the k8s.io/kubernetes version from $here/go.mod"
@@ -34,46 +36,17 @@ etcd_version="$(modver "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 
 # Cache key: both modules' go.sum and go.mod (minus comments and blank lines,
 # so that editing a comment does not force a rebuild) and the recipe.
-nocomment() { sed -e 's#//.*##' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
 hash="$( {
   echo "recipe=$RECIPE"
   nocomment "$here/go.mod"; cat "$here/go.sum"
   nocomment "$here/etcd/go.mod"; cat "$here/etcd/go.sum"
 } | sha256sum | cut -c1-12)"
-cache_root="${PULUMI_CLUSTER_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-cluster-runtime}"
 out="$cache_root/kube-$k8s_version-$hash"
+reuse_cached "$out"
 
-complete() { [[ -x "$1/kube-apiserver" && -x "$1/etcd" && -f "$1/VERSIONS" ]]; }
-
-if complete "$out"; then
-  log "cached: $out"
-  echo "$out"
-  exit 0
-fi
-
-# --- Go toolchain check -------------------------------------------------------
-gomin() { awk '$1 == "go" { print $2; exit }' "$1"; }
 need="$(printf '%s\n%s\n' "$(gomin "$here/go.mod")" "$(gomin "$here/etcd/go.mod")" | sort -V | tail -n 1)"
-command -v go >/dev/null 2>&1 ||
-  die "Go is not installed (or not on PATH). Building kube-apiserver $k8s_version and etcd $etcd_version needs Go >= $need."
-have="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)"
-have="${have#go}"
-have="${have%%[ -]*}" # strip suffixes like " X:..." or "-rc"
-[[ -n "$have" ]] || die "cannot determine the Go version from 'go env GOVERSION'. Needs Go >= $need."
-if [[ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n 1)" != "$need" ]]; then
-  die "Go $have is too old: building kube-apiserver $k8s_version and etcd $etcd_version needs Go >= $need ($(command -v go))."
-fi
-# Never let the go command fetch another toolchain behind our back; we just
-# checked that the local one is new enough.
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-unset GOOS GOARCH || true
-
-mkdir -p "$cache_root"
-# Temp dirs of builds that were killed (SIGKILL skips the trap) and are a day old.
-find "$cache_root" -maxdepth 1 -name '.kube-*.tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-tmp="$(mktemp -d "$cache_root/.kube-$k8s_version-$hash.tmp.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+require_go "$need" "kube-apiserver $k8s_version and etcd $etcd_version"
+build_dir "kube-$k8s_version-$hash"
 
 start=$SECONDS
 log "building into $out (go $have, $(nproc 2>/dev/null || echo '?') CPUs)"
@@ -110,15 +83,6 @@ log "etcd built after $((SECONDS - start))s"
   echo "go $have"
   echo "recipe $RECIPE"
 } >"$tmp/VERSIONS"
-chmod 0755 "$tmp"
-
-# Atomic publish (rename within one directory). A leftover incomplete dir
-# (only possible by hand) is replaced; if a concurrent build won the race,
-# keep its result (the EXIT trap removes ours).
-if [[ -e "$out" ]] && ! complete "$out"; then rm -rf "$out"; fi
-if ! mv -T "$tmp" "$out" 2>/dev/null; then
-  complete "$out" || die "cannot move $tmp to $out"
-  log "another build finished first; using it"
-fi
+publish "$tmp" "$out"
 log "done in $((SECONDS - start))s: $out"
 echo "$out"

@@ -27,6 +27,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[yaml/build] %s\n' "$*" >&2; }
 die() { printf '[yaml/build] ERROR: %s\n' "$*" >&2; exit 1; }
+complete() { [[ -x "$1/pulumi-language-yaml" && -f "$1/VERSIONS" ]]; }
+# shellcheck source=../lib/go-cache.sh
+source "$here/../lib/go-cache.sh"
 
 # Bump when the way the binary is built changes (flags, ldflags, layout).
 RECIPE=1
@@ -41,7 +44,6 @@ case "${1:-}" in
   *) die "usage: bash tools/yaml/build.sh [--tidy]" ;;
 esac
 
-modver() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1"; }
 yaml_version="$(modver "$here/go.mod" github.com/pulumi/pulumi-yaml)"
 pulumi_version="$(modver "$here/go.mod" github.com/pulumi/pulumi/pkg/v3)"
 [[ -n "$yaml_version" ]] || die "cannot read the github.com/pulumi/pulumi-yaml version from $here/go.mod"
@@ -49,42 +51,17 @@ pulumi_version="$(modver "$here/go.mod" github.com/pulumi/pulumi/pkg/v3)"
 [[ "$YAML_SUM" == "github.com/pulumi/pulumi-yaml $yaml_version "* ]] ||
   die "go.mod requires pulumi-yaml $yaml_version but YAML_SUM in $0 is for another version; set it to the h1: sum of $yaml_version"
 
-nocomment() { sed -e 's#//.*##' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
 hash="$( {
   echo "recipe=$RECIPE"
   echo "$YAML_SUM"
   nocomment "$here/go.mod"; cat "$here/go.sum"
   (cd "$here/rewrite" && find . -type f | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done)
 } | sha256sum | cut -c1-12)"
-cache_root="${PULUMI_CLUSTER_RUNTIME_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-cluster-runtime}"
 out="$cache_root/yaml-$yaml_version-$hash"
+[[ $tidy == 1 ]] || reuse_cached "$out"
 
-complete() { [[ -x "$1/pulumi-language-yaml" && -f "$1/VERSIONS" ]]; }
-
-if [[ $tidy == 0 ]] && complete "$out"; then
-  log "cached: $out"
-  echo "$out"
-  exit 0
-fi
-
-# --- Go toolchain check -------------------------------------------------------
-need="$(awk '$1 == "go" { print $2; exit }' "$here/go.mod")"
-command -v go >/dev/null 2>&1 ||
-  die "Go is not installed (or not on PATH). Building pulumi-language-yaml $yaml_version needs Go >= $need."
-have="$(cd / && GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)"
-have="${have#go}"
-have="${have%%[ -]*}"
-[[ -n "$have" ]] || die "cannot determine the Go version from 'go env GOVERSION'. Needs Go >= $need."
-if [[ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n 1)" != "$need" ]]; then
-  die "Go $have is too old: building pulumi-language-yaml $yaml_version needs Go >= $need ($(command -v go))."
-fi
-export GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
-unset GOOS GOARCH || true
-
-mkdir -p "$cache_root"
-find "$cache_root" -maxdepth 1 -name '.yaml-*.tmp.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
-tmp="$(mktemp -d "$cache_root/.yaml-$yaml_version-$hash.tmp.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+require_go "$(gomin "$here/go.mod")" "pulumi-language-yaml $yaml_version"
+build_dir "yaml-$yaml_version-$hash"
 work="$tmp/work"
 mkdir -p "$work"
 start=$SECONDS
@@ -136,12 +113,6 @@ grep -q "dep[[:space:]]*github.com/pulumi/pulumi/sdk/v3[[:space:]]*$pulumi_versi
 } >"$tmp/VERSIONS"
 cp "$tmp/rewrite.log" "$tmp/REWRITE.log"
 rm -rf "$work" "$tmp/rewrite" "$tmp/rewrite.log"
-chmod 0755 "$tmp"
-
-if [[ -e "$out" ]] && ! complete "$out"; then rm -rf "$out"; fi
-if ! mv -T "$tmp" "$out" 2>/dev/null; then
-  complete "$out" || die "cannot move $tmp to $out"
-  log "another build finished first; using it"
-fi
+publish "$tmp" "$out"
 log "done in $((SECONDS - start))s: $out"
 echo "$out"
