@@ -177,6 +177,18 @@ function calmStep(dice: Dice, nodes: Map<string, Node>): { before?: Node; after?
 }
 
 /** What a worker's facts are, spelled out, for the digest's meaning. */
+/** A history's first 30 nodes, by name, and the namer of the nodes it adds later. */
+function startingNodes(dice: Dice, make: (dice: Dice, name: string) => Node): { nodes: Map<string, Node>; next: () => string } {
+  let counter = 0;
+  const next = () => `node-${String(counter++).padStart(3, "0")}`;
+  const nodes = new Map<string, Node>();
+  for (let i = 0; i < 30; i++) {
+    const node = make(dice, next());
+    nodes.set(node.metadata.name!, node);
+  }
+  return { nodes, next };
+}
+
 function workerFacts(nodes: readonly Node[], kataConfig: KataConfig, pools: readonly MachineConfigPool[]): string {
   const matches = kataSelectorMatcher(kataConfig, isConvergedCluster(pools));
   const letter = (s: string | undefined) => ({ Done: "D", Working: "W", Degraded: "G", Unreconcilable: "U" })[s ?? ""] ?? (s === undefined ? "-" : "?");
@@ -189,13 +201,7 @@ function workerFacts(nodes: readonly Node[], kataConfig: KataConfig, pools: read
 describe("KataNodeIndex answers what a reconcile works out from every node", () => {
   it.each(SEEDS)("on a random history (seed %i)", (seed) => {
     const dice = new Dice(seededRandom(seed));
-    let counter = 0;
-    const next = () => `node-${String(counter++).padStart(3, "0")}`;
-    const nodes = new Map<string, Node>();
-    for (let i = 0; i < 30; i++) {
-      const node = randomNode(dice, next());
-      nodes.set(node.metadata.name!, node);
-    }
+    const { nodes, next } = startingNodes(dice, randomNode);
     let { pools, machineConfigs } = randomPools(dice);
     let kataConfig = randomKataConfig(dice);
     const index = new KataNodeIndex();
@@ -266,13 +272,7 @@ function calmNode(dice: Dice, name: string): Node {
 describe("PoolTally kept up to date gives what syncPool gives on the same nodes", () => {
   it.each(SEEDS)("on a random history (seed %i)", (seed) => {
     const dice = new Dice(seededRandom(seed));
-    let counter = 0;
-    const next = () => `node-${String(counter++).padStart(3, "0")}`;
-    const nodes = new Map<string, Node>();
-    for (let i = 0; i < 30; i++) {
-      const node = calmNode(dice, next());
-      nodes.set(node.metadata.name!, node);
-    }
+    const { nodes, next } = startingNodes(dice, calmNode);
     let picked = 0;
     const randomPool = () =>
       pool("worker", { configuration: { name: dice.pick(["rendered-worker-1", "rendered-worker-2"]) }, maxUnavailable: dice.pick([1, 2, 3, "50%", "10%"]), ...(dice.chance(0.1) ? { paused: true } : {}) });
