@@ -197,7 +197,10 @@ async function countingProxy(kubeconfigPath: string): Promise<CountingProxy> {
       answer.pipe(response);
     });
     upstream.on("error", () => response.destroy());
-    response.on("close", () => upstream.destroy());
+    // A client gone before the answer (a closed watch) ends the upstream request; a finished one leaves its socket to the pool.
+    response.on("close", () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
     request.pipe(upstream);
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
