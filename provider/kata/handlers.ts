@@ -89,11 +89,12 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
       limitMs: timeoutMs(props.timeouts, "delete", KATA_DEFAULT_TIMEOUT, context.timeoutMs),
       signal: context.signal,
       onProgress: (text) => say.status?.(text),
+      mirror: [kinds.node],
       start: async () => {
         await client.delete(ref);
         say.line("deletion requested; following the removal of kata from the nodes");
       },
-      evaluate: async (object): Promise<WaitVerdict<void>> => {
+      evaluate: async (object, mirrors): Promise<WaitVerdict<void>> => {
         if (!object) {
           report(progress.removed(), say);
           return { state: "done", value: undefined };
@@ -101,10 +102,11 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
         const kataConfig = object as KataConfig;
         report(progress.observe(kataConfig.status), say);
         const blocked = inProgressCondition(kataConfig.status)?.reason === reasons.blocked;
-        const [nodes, pods] = await Promise.all([client.list<Node>(kinds.node), blocked ? client.list<Pod>(kinds.pod) : Promise.resolve([])]);
+        // Pods are read only when the operator says they block: a watch of every pod would cost more.
+        const pods = blocked ? await client.list<Pod>(kinds.pod) : [];
         // One nudge per blocked status: the operator's next status (or a new block) is a new one.
         const blockedAt = JSON.stringify(inProgressCondition(kataConfig.status));
-        const verdict = judgeRemoval({ kataConfig, nodes, pods }, progress.summary(kataConfig.status), nudged === blockedAt);
+        const verdict = judgeRemoval({ kataConfig, nodes: mirrors.list<Node>(kinds.node), pods }, progress.summary(kataConfig.status), nudged === blockedAt);
         if (verdict.state === "done") return { state: "done", value: undefined };
         if (verdict.state === "failed") return { state: "failed", error: new WaitFailedError(verdict.message) };
         if (verdict.state === "waiting") return verdict;
@@ -117,6 +119,9 @@ export async function remove(context: HandlerContext, id: string, props: KataCon
     say.line("removed");
   });
 }
+
+/** What an install is judged by besides the KataConfig (kata/follow.ts judgeInstall). */
+const installKinds = [kinds.node, kinds.machineConfigPool, kinds.containerRuntimeConfig, kinds.runtimeClass];
 
 /**
  * Apply, then follow the install (or the update) until every selected node has kata on the kata
@@ -138,11 +143,10 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
       limitMs: timeoutMs(inputs.timeouts, operation, KATA_DEFAULT_TIMEOUT, context.timeoutMs),
       signal: context.signal,
       onProgress: (text) => say.status?.(text),
-      start: async () => {
-        const [pools, crioConfig] = await Promise.all([
-          client.list<MachineConfigPool>(kinds.machineConfigPool),
-          client.get<ContainerRuntimeConfig>({ ...kinds.containerRuntimeConfig, name: CRIO_CONFIG }),
-        ]);
+      mirror: installKinds,
+      start: async (mirrors) => {
+        const pools = mirrors.list<MachineConfigPool>(kinds.machineConfigPool);
+        const crioConfig = mirrors.get<ContainerRuntimeConfig>(kinds.containerRuntimeConfig, CRIO_CONFIG);
         if (operation === "update") {
           const before = await client.get<KataConfig>(ref);
           if (before) progress.observe(before.status); // lines for what changes from here on
@@ -153,7 +157,7 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
         const rolling = expected.renderedBefore ? `; the new CRI-O log level (${expected.logLevel}) means a new config for the kata nodes, rolled out one node at a time (drain and reboot)` : "";
         say.line(`applied to ${client.description}; following the nodes${rolling}`);
       },
-      evaluate: async (object): Promise<WaitVerdict<void>> => {
+      evaluate: async (object, mirrors): Promise<WaitVerdict<void>> => {
         if (!object) return { state: "failed", error: new WaitFailedError(`KataConfig ${id} was deleted by someone else while it was being installed`) };
         last = object as KataConfig;
         // Events are judged in order, at the time they are judged: an early one (the object as it was
@@ -164,19 +168,14 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
           if (live?.status || live?.metadata.finalizers?.length) return { state: "waiting", progress: "the operator has taken the KataConfig" };
         }
         report(progress.observe(last.status), say);
-        const [nodes, pools, crioConfig, runtimeClasses] = await Promise.all([
-          client.list<Node>(kinds.node),
-          client.list<MachineConfigPool>(kinds.machineConfigPool),
-          client.get<ContainerRuntimeConfig>({ ...kinds.containerRuntimeConfig, name: CRIO_CONFIG }),
-          client.list(kinds.runtimeClass),
-        ]);
+        const crioConfig = mirrors.get<ContainerRuntimeConfig>(kinds.containerRuntimeConfig, CRIO_CONFIG);
         const verdict = judgeInstall(
           {
             kataConfig: { ...last, spec: last.spec ?? {} },
-            nodes,
-            pools,
+            nodes: mirrors.list<Node>(kinds.node),
+            pools: mirrors.list<MachineConfigPool>(kinds.machineConfigPool),
             ...(crioConfig ? { crioConfig } : {}),
-            runtimeClasses: runtimeClasses.map((rc) => rc.metadata.name ?? ""),
+            runtimeClasses: mirrors.list(kinds.runtimeClass).map((rc) => rc.metadata.name ?? ""),
             now: client.clock.now().getTime(),
           },
           expected!,

@@ -1,12 +1,16 @@
 import { formatGoDuration } from "../k8s/duration";
 import type { KubeObject } from "../k8s/meta";
 import type { ClusterClient, ObjectRef } from "../cluster/client";
+import type { KindRef } from "../k8s/api-types";
+import { KindMirrors } from "./kind-mirror";
 import { WaitCancelledError, WaitTimeoutError } from "./errors";
 
 // Waiting on an object until it reaches a state, driven by watch events, with a limit.
 // Every event is evaluated in order (not just the latest), so progress that happens between two
 // wake-ups is still reported. The object is read once; after that only the watch reports changes
-// (the backends resync and relist on their own), so a long wait costs no requests of its own.
+// (the backends resync and relist on their own), so a long wait costs no requests of its own. What
+// else the verdict depends on (other kinds) is mirrored by watches too, and a change there has the
+// object judged again.
 
 export type WaitVerdict<T> =
   | { state: "done"; value: T }
@@ -22,9 +26,11 @@ export interface WaitOptions<T> {
   limitMs: number;
   /** How often to wake without events, to check the limit (cluster time; on the twin, time moves then). */
   resyncMs?: number;
-  evaluate(object: KubeObject | undefined): WaitVerdict<T> | Promise<WaitVerdict<T>>;
+  evaluate(object: KubeObject | undefined, mirrors: KindMirrors): WaitVerdict<T> | Promise<WaitVerdict<T>>;
+  /** Other kinds the verdict reads, kept in `mirrors` for the whole wait; any change of theirs is judged too. */
+  mirror?: readonly KindRef[];
   /** The change to follow (apply, delete), made once the watch is in place so no transition is missed. */
-  start?: () => Promise<unknown>;
+  start?: (mirrors: KindMirrors) => Promise<unknown>;
   /** The engine cancelled the operation: stop waiting at once. */
   signal?: AbortSignal;
   /** Told what the wait waits for whenever that changes (a host's ephemeral status line). */
@@ -39,22 +45,36 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   const started = clock.now().getTime();
   const seen: Array<KubeObject | undefined> = [];
   let wake: (() => void) | undefined;
+  /** A mirrored kind changed since the object was last judged. */
+  let othersChanged = false;
   const watch = await client.watch(ref, (event) => {
     seen.push(event.type === "DELETED" ? undefined : event.object);
     wake?.();
   });
+  let mirrors: KindMirrors;
+  try {
+    mirrors = await KindMirrors.open(client, options.mirror ?? [], () => {
+      othersChanged = true;
+      wake?.();
+    });
+  } catch (error) {
+    watch.close();
+    throw error;
+  }
   const cancelled = () => new WaitCancelledError(options.what, lastProgress);
   let lastProgress = "nothing yet";
   let lastObject: KubeObject | undefined;
   let recheckAt: number | undefined;
   try {
     if (options.signal?.aborted) throw cancelled();
-    await options.start?.();
+    await options.start?.(mirrors);
     seen.push(await client.get(ref));
     for (;;) {
+      if (seen.length === 0 && othersChanged) seen.push(lastObject);
       while (seen.length > 0) {
         lastObject = seen.shift();
-        const verdict = await options.evaluate(lastObject);
+        othersChanged = false;
+        const verdict = await options.evaluate(lastObject, mirrors);
         if (verdict.state === "done") return verdict.value;
         if (verdict.state === "failed") throw verdict.error;
         if (verdict.progress !== lastProgress) options.onProgress?.(verdict.progress);
@@ -64,6 +84,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
       if (options.signal?.aborted) throw cancelled();
       const remaining = started + limitMs - clock.now().getTime();
       if (remaining <= 0) throw new WaitTimeoutError(options.what, formatGoDuration(limitMs), lastProgress);
+      if (othersChanged) continue; // changed while the object was judged: judge it again first
       // An event, the engine's cancel or the timer ends the sleep; the timer never outlives the wait.
       const timer = new AbortController();
       const stop = () => timer.abort();
@@ -81,5 +102,6 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     }
   } finally {
     watch.close();
+    mirrors.close();
   }
 }
