@@ -64,36 +64,22 @@ etcd_pid="" api_pid="" mgr_pid="" mgr2_pid="" starter_pid=""
 cleanup() {
   local rc=$?
   set +e
-  if ((rc != 0)); then
-    for f in manager.log manager2.log kube-apiserver.log etcd.log; do
-      [[ -s "$work/$f" ]] && { log "--- last lines of $f ---"; tail -n 40 "$work/$f" >&2; }
-    done
-  fi
   stop "$mgr_pid" capi-health-manager
   stop "$mgr2_pid" "capi-health-manager (--machineset)"
   stop "$starter_pid" "manager starter shell"
-  stop "$api_pid" kube-apiserver # apiserver first: it needs etcd to shut down cleanly
-  stop "$etcd_pid" etcd
-  if [[ "${SMOKE_KEEP:-}" == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-  if ((rc == 0)); then log "PASS"; else log "FAILED (exit $rc)"; fi
-  exit "$rc"
+  finish_smoke "$rc" manager.log manager2.log kube-apiserver.log etcd.log
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pick_port; etcd_port="$port"
-pick_port; api_port="$port"
-make_pki pulumi-cluster-runtime-capi-smoke-ca
-write_kubeconfig
 t0="$(now_ms)"
-start_etcd "$kube"
-start_apiserver "$kube"
+start_local_cluster pulumi-cluster-runtime-capi-smoke-ca "$kube"
 for ((i = 0; ; i++)); do
   [[ "$(k get ns -o name)" == *namespace/default* ]] && break
   ((i < 100)) || die "namespace default missing"
   sleep 0.2
 done
-log "etcd + kube-apiserver ready after $(($(now_ms) - t0)) ms (https://127.0.0.1:$api_port)"
+log "certificates, etcd and kube-apiserver ready after $(($(now_ms) - t0)) ms (https://127.0.0.1:$api_port)"
 
 # --- Cluster API CRDs ------------------------------------------------------------
 # --server-side: KubeadmControlPlane's CRD is too big for the last-applied annotation.

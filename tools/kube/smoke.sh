@@ -38,26 +38,12 @@ etcd_pid="" api_pid=""
 cleanup() {
   local rc=$?
   set +e
-  if ((rc != 0)); then
-    for f in etcd.log kube-apiserver.log; do
-      [[ -s "$work/$f" ]] && { log "--- last lines of $f ---"; tail -n 40 "$work/$f" >&2; }
-    done
-  fi
-  stop "$api_pid" kube-apiserver # apiserver first: it needs etcd to shut down cleanly
-  stop "$etcd_pid" etcd
-  if [[ "${SMOKE_KEEP:-}" == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
-  if ((rc == 0)); then log "PASS"; else log "FAILED (exit $rc)"; fi
-  exit "$rc"
+  finish_smoke "$rc" etcd.log kube-apiserver.log
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pick_port; etcd_port="$port"
-pick_port; api_port="$port"
-make_pki pulumi-cluster-runtime-dev-ca
-write_kubeconfig
-start_etcd "$bin"
-start_apiserver "$bin"
+start_local_cluster pulumi-cluster-runtime-dev-ca "$bin"
 k version >&2
 
 # --- checks ------------------------------------------------------------------

@@ -3,12 +3,9 @@
 # certificate in system:masters, a kubeconfig for it, RBAC authorization.
 #
 # Source it after defining log() and die(); set $work (a temp dir) first. Then:
-#   pick_port; etcd_port="$port"; pick_port; api_port="$port"
-#   make_pki "<CA name>"           # $pki, $certs
-#   write_kubeconfig               # $kc and k() (kubectl on it)
-#   start_etcd "$bin"              # $etcd_pid, $etcd_ready_ms
-#   start_apiserver "$bin"         # $api_pid, $api_ready_ms
-#   stop "$pid" <name>             # in the caller's EXIT trap, the API server before etcd
+#   start_local_cluster "<CA name>" "$bin"   # ports, PKI ($pki, $certs), $kc and k() (kubectl on it),
+#                                            # etcd ($etcd_pid, $etcd_ready_ms), the API server ($api_pid, $api_ready_ms)
+#   finish_smoke "$rc" <log files>           # in the caller's EXIT trap, after stopping its own processes
 
 now_ms() { local t; t="$(date +%s%N)"; echo $((t / 1000000)); }
 
@@ -137,4 +134,30 @@ start_apiserver() { # start_apiserver BIN-DIR: sets $api_pid, $api_ready_ms; wai
   done
   api_ready_ms=$(($(now_ms) - t0))
   log "kube-apiserver ready after ${api_ready_ms} ms"
+}
+
+start_local_cluster() { # start_local_cluster CA-NAME BIN-DIR
+  pick_port; etcd_port="$port"
+  pick_port; api_port="$port"
+  make_pki "$1"
+  write_kubeconfig
+  start_etcd "$2"
+  start_apiserver "$2"
+}
+
+# On failure the last lines of the named logs in $work; then the API server and etcd stopped (the API
+# server first: it needs etcd to shut down cleanly), $work removed unless SMOKE_KEEP=1, PASS or FAILED.
+finish_smoke() { # finish_smoke RC LOG-FILE...: exits with RC
+  local rc="$1" f
+  shift
+  if ((rc != 0)); then
+    for f in "$@"; do
+      [[ -s "$work/$f" ]] && { log "--- last lines of $f ---"; tail -n 40 "$work/$f" >&2; }
+    done
+  fi
+  stop "$api_pid" kube-apiserver
+  stop "$etcd_pid" etcd
+  if [[ "${SMOKE_KEEP:-}" == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
+  if ((rc == 0)); then log "PASS"; else log "FAILED (exit $rc)"; fi
+  exit "$rc"
 }
