@@ -134,13 +134,6 @@ function crioConfigApplied(crioConfig: ContainerRuntimeConfig | undefined, pool:
   return (pool.spec?.configuration?.source ?? []).some((s) => s.name === generated);
 }
 
-/**
- * How often an install wait on a real cluster looks again at what it does not watch (pools, nodes).
- * The operator's status changes after the pools' do, so this is a safety net; on virtual time it is
- * not needed, and each look would cost the twin a state-file write.
- */
-export const RECHECK_MS = 30_000;
-
 export type RemovalJudgement =
   | { state: "done" }
   | { state: "failed"; message: string }

@@ -7,7 +7,7 @@ import { timeoutMs } from "../lifecycle/timeouts";
 import { waitFor, type WaitVerdict } from "../lifecycle/wait";
 import { type ClusterCall, requireAccess, withCluster } from "../lifecycle/with-cluster";
 import { kataAccess } from "./access";
-import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECHECK_MS, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
+import { expectation, type InstallExpectation, judgeInstall, judgeRemoval, RECONCILE_REQUESTED_ANNOTATION } from "./follow";
 import {
   type ContainerRuntimeConfig,
   CRIO_CONFIG,
@@ -185,8 +185,8 @@ async function followInstall(context: HandlerContext, { client, progress: say }:
         if (verdict.state === "failed") return { state: "failed", error: new WaitFailedError(verdict.message) };
         if (verdict.note && verdict.note !== note) say.line(verdict.note);
         note = verdict.note;
-        const recheckAfterMs = verdict.recheckAfterMs ?? (client.clock.virtual ? undefined : RECHECK_MS);
-        return { state: "waiting", progress: verdict.progress, ...(recheckAfterMs !== undefined ? { recheckAfterMs } : {}) };
+        // Nothing to look at again on a timer: the nodes, pools and the rest wake the wait when they change.
+        return { state: "waiting", progress: verdict.progress, ...(verdict.recheckAfterMs !== undefined ? { recheckAfterMs: verdict.recheckAfterMs } : {}) };
       },
     });
   } catch (error) {
