@@ -35,10 +35,6 @@ log() { printf '[capi/smoke] %s\n' "$*" >&2; }
 die() { printf '[capi/smoke] FAIL: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=../lib/local-apiserver.sh
 source "$here/../lib/local-apiserver.sh"
-
-for tool in openssl kubectl awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not installed"
-done
 timeout_s="${SMOKE_TIMEOUT:-60}"
 t_all="$(now_ms)"
 

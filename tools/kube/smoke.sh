@@ -22,10 +22,6 @@ die() { printf '[kube/smoke] FAIL: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=../lib/local-apiserver.sh
 source "$here/../lib/local-apiserver.sh"
 
-for tool in openssl kubectl awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not installed"
-done
-
 bin="${KUBE_BIN_DIR:-}"
 if [[ -z "$bin" ]]; then
   bin="$("$here/build.sh" | tail -n 1)"

@@ -7,6 +7,11 @@
 #                                            # etcd ($etcd_pid, $etcd_ready_ms), the API server ($api_pid, $api_ready_ms)
 #   finish_smoke "$rc" <log files>           # in the caller's EXIT trap, after stopping its own processes
 
+# What the functions below run besides the built binaries.
+for tool in openssl kubectl awk; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is required but not installed"
+done
+
 now_ms() { local t; t="$(date +%s%N)"; echo $((t / 1000000)); }
 
 stop() { # stop PID NAME: SIGTERM, up to 15 s, then SIGKILL
@@ -97,6 +102,19 @@ etcd_health() ( # GET /health over bash's /dev/tcp (no curl needed); a subshell
 # Single member, plain HTTP on loopback (only the API server talks to it). The peer listener is
 # required by etcd; port 0 lets the kernel pick one. --unsafe-no-fsync: throwaway dev data, much
 # faster on slow disks (envtest does the same).
+apiserver_ready() { [[ "$(k get --raw=/readyz 2>/dev/null)" == ok ]]; }
+
+# await_start NAME PID T0-MS LIMIT-S CHECK: until CHECK succeeds; dies when the process exits first or
+# LIMIT-S seconds have passed since T0-MS.
+await_start() {
+  local name="$1" pid="$2" t0="$3" limit_s="$4" check="$5"
+  until "$check"; do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start"
+    (($(now_ms) - t0 < limit_s * 1000)) || die "$name not ready after $limit_s s"
+    sleep 0.1
+  done
+}
+
 start_etcd() { # start_etcd BIN-DIR: sets $etcd_pid, $etcd_ready_ms
   local t0
   log "etcd on 127.0.0.1:$etcd_port"
@@ -107,11 +125,7 @@ start_etcd() { # start_etcd BIN-DIR: sets $etcd_pid, $etcd_ready_ms
     --initial-cluster="dev=http://127.0.0.1:2380" --unsafe-no-fsync=true --log-level=warn \
     >"$work/etcd.log" 2>&1 &
   etcd_pid=$!
-  until etcd_health; do
-    kill -0 "$etcd_pid" 2>/dev/null || die "etcd exited during start"
-    (($(now_ms) - t0 < 60000)) || die "etcd not healthy after 60 s"
-    sleep 0.1
-  done
+  await_start etcd "$etcd_pid" "$t0" 60 etcd_health
   etcd_ready_ms=$(($(now_ms) - t0))
   log "etcd healthy after ${etcd_ready_ms} ms"
 }
@@ -127,11 +141,7 @@ start_apiserver() { # start_apiserver BIN-DIR: sets $api_pid, $api_ready_ms; wai
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --disable-admission-plugins=ServiceAccount \
     --endpoint-reconciler-type=none --allow-privileged=true >"$work/kube-apiserver.log" 2>&1 &
   api_pid=$!
-  until [[ "$(k get --raw=/readyz 2>/dev/null)" == ok ]]; do
-    kill -0 "$api_pid" 2>/dev/null || die "kube-apiserver exited during start"
-    (($(now_ms) - t0 < 180000)) || die "kube-apiserver not ready after 180 s"
-    sleep 0.2
-  done
+  await_start kube-apiserver "$api_pid" "$t0" 180 apiserver_ready
   api_ready_ms=$(($(now_ms) - t0))
   log "kube-apiserver ready after ${api_ready_ms} ms"
 }
